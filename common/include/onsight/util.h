@@ -1,0 +1,22 @@
+/* util.h - small helpers every component needs. */
+#ifndef ONSIGHT_UTIL_H
+#define ONSIGHT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Reads a whole file of at most maxlen bytes into a new NUL-terminated buffer (caller frees).
+ * Returns 0, an errno from open/read, or EFBIG when the file is larger than maxlen. */
+int file_read(const char *path, size_t maxlen, char **bufp, size_t *lenp)
+        __attribute__((warn_unused_result));
+/* Reads a secret file and strips one trailing newline (the form `echo secret > f` makes). */
+int file_read_secret(const char *path, char **bufp, size_t *lenp)
+        __attribute__((warn_unused_result));
+/* Copies with truncation, always NUL-terminates; returns strlen(src) (BSD strlcpy). */
+size_t str_copy(char *dst, const char *src, size_t size);
+/* Ignores SIGPIPE for the process: every program that writes to sockets calls this. */
+void util_ignore_sigpipe(void);
+
+#endif

@@ -1,0 +1,109 @@
+#include "onsight/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int file_read(const char *path, size_t maxlen, char **bufp, size_t *lenp)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 4096;
+	int fd = -1, err = 0;
+
+	if (!path || !bufp)
+		return EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		err = ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+		if (len == cap) {
+			char *nb;
+			if (cap > maxlen) {
+				err = EFBIG;
+				goto out;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				err = ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > maxlen) {
+			err = EFBIG;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	*bufp = buf;
+	if (lenp)
+		*lenp = len;
+	buf = NULL;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int file_read_secret(const char *path, char **bufp, size_t *lenp)
+{
+	size_t len = 0;
+	int err = file_read(path, 4096, bufp, &len);
+
+	if (err)
+		return err;
+	if (len > 0 && (*bufp)[len - 1] == '\n')
+		(*bufp)[--len] = '\0';
+	if (len > 0 && (*bufp)[len - 1] == '\r')
+		(*bufp)[--len] = '\0';
+	if (len == 0) {
+		free(*bufp);
+		*bufp = NULL;
+		return ENODATA;
+	}
+	if (lenp)
+		*lenp = len;
+	return 0;
+}
+
+size_t str_copy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size) {
+		size_t c = n < size - 1 ? n : size - 1;
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+void util_ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
