@@ -1,0 +1,61 @@
+#include "onsight/util.h"
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(test_file_read_reads_whole_file_and_caps_size)
+{
+	char *dir = tu_mkdtemp(), *p = tu_write(dir, "f", "hello world"), *buf = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(file_read(p, 100, &buf, &len), 0);
+	ck_assert_uint_eq(len, 11);
+	ck_assert_str_eq(buf, "hello world");
+	free(buf);
+	buf = NULL;
+	ck_assert_int_eq(file_read(p, 5, &buf, &len), EFBIG);
+	ck_assert_ptr_null(buf);
+	ck_assert_int_eq(file_read("/nonexistent", 5, &buf, &len), ENOENT);
+	free(p);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_file_read_secret_strips_newline_and_rejects_empty)
+{
+	char *dir = tu_mkdtemp(), *p = tu_write(dir, "s", "s3cret\n"),
+	     *e = tu_write(dir, "e", "\n");
+	char *buf = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(file_read_secret(p, &buf, &len), 0);
+	ck_assert_str_eq(buf, "s3cret");
+	ck_assert_uint_eq(len, 6);
+	free(buf);
+	buf = NULL;
+	ck_assert_int_eq(file_read_secret(e, &buf, &len), ENODATA);
+	ck_assert_ptr_null(buf);
+	free(p);
+	free(e);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_str_copy_truncates_and_terminates)
+{
+	char b[4];
+
+	ck_assert_uint_eq(str_copy(b, "abcdef", sizeof(b)), 6);
+	ck_assert_str_eq(b, "abc");
+	ck_assert_uint_eq(str_copy(b, "ab", sizeof(b)), 2);
+	ck_assert_str_eq(b, "ab");
+}
+END_TEST
+
+TU_SUITE("util", test_file_read_reads_whole_file_and_caps_size,
+         test_file_read_secret_strips_newline_and_rejects_empty,
+         test_str_copy_truncates_and_terminates)
