@@ -55,7 +55,7 @@ static const struct jcfg_key conf_keys[] = {
         K("events", JCFG_STRING, events, 0, 4096, 0, NULL),
         K("keylog", JCFG_STRING, keylog, 0, 4096, 0, NULL),
         K("log_level", JCFG_STRING, log_level, 0, 8, 0, "info"),
-        K("token_ttl", JCFG_INT, token_ttl, 10, 7 * 86400, 3600, NULL),
+        K("token_ttl", JCFG_INT, token_ttl, 1, 7 * 86400, 3600, NULL),
         K("max_connections", JCFG_INT, max_connections, 1, 10000, 256, NULL),
         K("max_per_ip", JCFG_INT, max_per_ip, 1, 10000, 32, NULL),
         K("idle_timeout", JCFG_INT, idle_timeout, 1, 3600, 15, NULL),
