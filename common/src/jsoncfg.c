@@ -189,6 +189,8 @@ static int apply_string(const struct jcfg_key *k, const json_t *v, void *out, co
 	if (s && !(copy = strdup(s)))
 		return ENOMEM;
 	memcpy((char *)out + k->offset, &copy, sizeof(copy));
+	/* Ownership moved into *out (freed by jcfg_free). */
+	// cppcheck-suppress memleak
 	return 0;
 }
 
