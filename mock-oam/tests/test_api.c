@@ -166,8 +166,8 @@ START_TEST(test_api_login_rejects_bad_bodies_with_400)
 	        "{\"username\":1,\"password\":\"bob-pw\",\"device_id\":\"d\"}",
 	        "{\"username\":\"\",\"password\":\"bob-pw\",\"device_id\":\"d\"}",
 	        "{\"username\":\"bob\",\"password\":\"bob-pw\",\"device_id\":\"d\\u0001\"}",
-	        "{\"username\":\"bob\",\"username\":\"bob\",\"password\":\"p\",\"device_id\":"
-	        "\"d\"}",
+	        ("{\"username\":\"bob\",\"username\":\"bob\",\"password\":\"p\",\"device_id\":"
+	         "\"d\"}"),
 	};
 	struct fixture f;
 	struct api_resp rs;
