@@ -1,6 +1,8 @@
 /* libFuzzer harness: endpoint configuration documents (oamcfg_validate). */
 #include "accounts.h"
 
+#include <stdint.h>
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
