@@ -79,11 +79,12 @@ const char *tu_certs_dir(void)
 {
 	static char dir[4096];
 	char cmd[8192];
-	char *base = tu_build_path("certs");
+	char *base;
 	int lock;
 
 	if (dir[0])
 		return dir;
+	base = tu_build_path("certs");
 	snprintf(dir, sizeof(dir), "%s", base);
 	free(base);
 	/* Tests run in parallel: one of them makes the certificates, the others wait. */
