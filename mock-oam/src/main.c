@@ -86,7 +86,8 @@ static void usage(FILE *f)
 	        "The Onsight Account Manager mock: login, endpoint configuration, logout over "
 	        "HTTPS.\n"
 	        "\n"
-	        "  --listen ADDR:PORT       serve HTTPS here (repeatable; [V6]:PORT for IPv6)\n"
+	        "  --listen ADDR:PORT       serve HTTPS here (repeatable; [V6]:PORT for IPv6;\n"
+	        "                           default 127.0.0.1:8443 when no listener is given)\n"
 	        "  --http-listen ADDR:PORT  also serve plain HTTP here (repeatable)\n"
 	        "  --cert FILE, --key FILE  PEM certificate chain and key for HTTPS\n"
 	        "  --accounts FILE          accounts and their configurations (JSON; SIGHUP "
@@ -259,17 +260,32 @@ out:
 	return rc;
 }
 
-static int check_conf(const struct oam_conf *c)
+/* Loopback by default, so the server also runs outside the lab (DESIGN §3). */
+static int default_listen(struct oam_conf *c)
 {
-	const char *missing = !c->accounts              ? "--accounts"
-	        : !c->jwt_secret_file                   ? "--jwt-secret-file"
-	        : (!c->listen[0] && !c->http_listen[0]) ? "--listen"
-	        : (c->listen[0] && !c->cert)            ? "--cert"
-	        : (c->listen[0] && !c->key)             ? "--key"
-	                                                : NULL;
+	if (c->listen[0] || c->http_listen[0])
+		return 0;
+	free(c->listen);
+	c->listen = calloc(2, sizeof(*c->listen));
+	if (!c->listen || !(c->listen[0] = strdup("127.0.0.1:8443")))
+		return -1;
+	return 0;
+}
+
+static int check_conf(struct oam_conf *c)
+{
+	const char *missing = !c->accounts ? "--accounts"
+	        : !c->jwt_secret_file      ? "--jwt-secret-file"
+	                                   : NULL;
 
 	if (missing) {
 		fprintf(stderr, "mock-oam: %s is required (see --help)\n", missing);
+		return -1;
+	}
+	if (default_listen(c))
+		return -1;
+	if (c->listen[0] && (!c->cert || !c->key)) {
+		fprintf(stderr, "mock-oam: HTTPS needs --cert and --key (see --help)\n");
 		return -1;
 	}
 	if (log_level_parse(c->log_level) < 0) {

@@ -368,7 +368,42 @@ START_TEST(test_server_check_config_and_usage_errors)
 }
 END_TEST
 
-TU_SUITE("server", test_server_https_login_config_and_journal,
+START_TEST(test_server_per_ip_connection_limit)
+{
+	struct srv s;
+	int held[2], extra, closed = 0;
+	struct pollfd p;
+	char b[64];
+
+	start(&s, "\"max_per_ip\":2");
+	held[0] = connect_to(s.http);
+	held[1] = connect_to(s.http);
+	poll(NULL, 0, 100); /* let the server accept both */
+	extra = connect_to(s.http);
+	p.fd = extra;
+	p.events = POLLIN;
+	/* The third connection from the same address is closed without an answer. */
+	if (poll(&p, 1, 3000) == 1)
+		closed = read(extra, b, sizeof(b)) <= 0;
+	ck_assert_msg(closed, "third connection from one address was not refused");
+	close(extra);
+	close(held[0]);
+	close(held[1]);
+	/* Once the server has seen those close, the address may connect again. */
+	{
+		int st = -1;
+		for (int i = 0; i < 40 && st != 200; i++) {
+			st = request(s.http, 0, "GET", "/healthz", NULL, NULL, NULL);
+			if (st != 200)
+				poll(NULL, 0, 50);
+		}
+		ck_assert_int_eq(st, 200);
+	}
+	ck_assert_int_eq(stop(&s), 0);
+}
+END_TEST
+
+TU_SUITE("server", test_server_per_ip_connection_limit, test_server_https_login_config_and_journal,
          test_server_trickling_client_is_cut_at_deadline, test_server_oversized_body_refused,
          test_server_sighup_reloads_accounts_and_keeps_them_on_error,
          test_server_check_config_and_usage_errors)
