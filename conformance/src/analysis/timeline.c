@@ -228,6 +228,19 @@ static int journal_line(struct conform_timeline *t, const char *line, size_t len
 	event = json_string_value(json_object_get(o, "event"));
 	if (!ts || !event || !tl_parse_iso(ts, &when))
 		goto skip;
+	/* The timeline's own keys win; a journal field of the same name is kept as j_NAME. */
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const reserved[] = {"t", "src", "kind"};
+		json_t *v = json_object_get(o, reserved[i]);
+
+		if (v) {
+			char k[16];
+
+			snprintf(k, sizeof(k), "j_%s", reserved[i]);
+			json_object_set(o, k, v);
+			json_object_del(o, reserved[i]);
+		}
+	}
 	svc = json_string_value(json_object_get(o, "service"));
 	if (!svc) {
 		ev_set_str(o, "service", service);
