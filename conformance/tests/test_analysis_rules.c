@@ -61,7 +61,8 @@ static enum conform_verdict judge_caps(const char *rule, const char *requires,
 	v = conform_results_get(r, 0)->verdict;
 	if (observed)
 		snprintf(observed, olen, "%s | %s", conform_results_get(r, 0)->observed,
-		         conform_results_get(r, 0)->reason ? conform_results_get(r, 0)->reason : "");
+		         conform_results_get(r, 0)->reason ? conform_results_get(r, 0)->reason
+		                                           : "");
 	conform_results_free(r);
 	conform_timeline_free(t);
 	conform_scenario_free(s);
@@ -127,8 +128,9 @@ START_TEST(test_order_detects_wrong_order_and_missing_steps)
 	ck_assert_int_eq(judge("{\"order\":[{\"kind\":\"mock-teamlink.tunnel.open\"},"
 	                       "{\"kind\":\"onsight-ref.detect\"}]}"),
 	                 CONFORM_FAIL);
-	ck_assert_int_eq(judge("{\"order\":[{\"kind\":\"mock-oam.login\"},{\"kind\":\"nothing\"}]}"),
-	                 CONFORM_FAIL);
+	ck_assert_int_eq(
+	        judge("{\"order\":[{\"kind\":\"mock-oam.login\"},{\"kind\":\"nothing\"}]}"),
+	        CONFORM_FAIL);
 	ck_assert_int_eq(judge("{\"order\":[{\"kind\":\"mock-oam.login\"},{\"kind\":\"nothing\"}],"
 	                       "\"if_missing\":\"pass\"}"),
 	                 CONFORM_PASS);
@@ -183,16 +185,19 @@ START_TEST(test_matchers_cover_addresses_ranges_regex_and_paths)
 	ck_assert_int_eq(judge("{\"expect\":{\"kind\":\"mock-sip.register\",\"expires\":{\"range\":"
 	                       "\"60-3600\"}}}"),
 	                 CONFORM_PASS);
-	ck_assert_int_eq(judge("{\"expect\":{\"kind\":{\"regex\":\"^mock-(oam|sip)\\\\.login$\"}}}"),
-	                 CONFORM_PASS);
+	ck_assert_int_eq(
+	        judge("{\"expect\":{\"kind\":{\"regex\":\"^mock-(oam|sip)\\\\.login$\"}}}"),
+	        CONFORM_PASS);
 	ck_assert_int_eq(judge("{\"expect\":{\"kind\":{\"glob\":\"mock-teamlink.*\"},"
 	                       "\"via_proxy\":true}}"),
 	                 CONFORM_PASS);
 	/* paths through arrays: any element */
-	ck_assert_int_eq(judge("{\"expect\":{\"kind\":\"onsight-ref.detect\",\"probes.port\":3478}}"),
-	                 CONFORM_PASS);
-	ck_assert_int_eq(judge("{\"expect\":{\"kind\":\"onsight-ref.detect\",\"probes.port\":5061}}"),
-	                 CONFORM_FAIL);
+	ck_assert_int_eq(
+	        judge("{\"expect\":{\"kind\":\"onsight-ref.detect\",\"probes.port\":3478}}"),
+	        CONFORM_PASS);
+	ck_assert_int_eq(
+	        judge("{\"expect\":{\"kind\":\"onsight-ref.detect\",\"probes.port\":5061}}"),
+	        CONFORM_FAIL);
 	/* numbers compare with numeric strings; not/exists on absent attributes */
 	ck_assert_int_eq(judge("{\"expect\":{\"kind\":\"mock-oam.login\",\"status\":\"200\"}}"),
 	                 CONFORM_PASS);
@@ -232,8 +237,9 @@ END_TEST
 START_TEST(test_cidr_and_addresses_with_ports)
 {
 	struct conform_timeline *t = NULL;
-	char doc[] = "{\"ts\":\"2026-11-24T10:00:00Z\",\"event\":\"x\",\"a\":\"[2001:db8::5]:5060\","
-	             "\"b\":\"2001:db8::5\",\"c\":\"198.51.100.10:5060\"}\n";
+	char doc[] =
+	        "{\"ts\":\"2026-11-24T10:00:00Z\",\"event\":\"x\",\"a\":\"[2001:db8::5]:5060\","
+	        "\"b\":\"2001:db8::5\",\"c\":\"198.51.100.10:5060\"}\n";
 	char err[128];
 
 	ck_assert_int_eq(conform_timeline_alloc(&t, NULL), 0);

@@ -43,10 +43,18 @@ START_TEST(test_shipped_scenarios_load_and_cite_known_requirements)
 	struct conform_scenario **list = NULL;
 	size_t n = 0;
 	char err[1024];
-	static const char *const want[] = {"S1",         "S2-inside",        "S2-outside",
-	                                   "S2-migrate", "S3-inside",        "S3-outside",
-	                                   "S4",         "N-untrusted-cert", "N-https-only",
-	                                   "N-http-fallback", "N-proxy-allowlist", "N-media-range",
+	static const char *const want[] = {"S1",
+	                                   "S2-inside",
+	                                   "S2-outside",
+	                                   "S2-migrate",
+	                                   "S3-inside",
+	                                   "S3-outside",
+	                                   "S4",
+	                                   "N-untrusted-cert",
+	                                   "N-https-only",
+	                                   "N-http-fallback",
+	                                   "N-proxy-allowlist",
+	                                   "N-media-range",
 	                                   "N-probe-disabled"};
 
 	if (conform_scenario_load_dir(&list, &n, SCN_DIR, err, sizeof(err)))
@@ -75,9 +83,9 @@ END_TEST
 START_TEST(test_every_reference_fault_is_caught_by_some_check)
 {
 	static const char *const faults[] = {
-	        "skip-options-probe", "register-private-only", "sip-via-proxy",
-	        "no-teamlink-fallback", "teamlink-always", "probe-when-disabled",
-	        "wrong-detect-target", "ignore-cert-errors", "media-out-of-range",
+	        "skip-options-probe",     "register-private-only", "sip-via-proxy",
+	        "no-teamlink-fallback",   "teamlink-always",       "probe-when-disabled",
+	        "wrong-detect-target",    "ignore-cert-errors",    "media-out-of-range",
 	        "no-redetect-on-migrate", "http-before-https"};
 	struct conform_scenario **list = NULL;
 	size_t n = 0;
@@ -89,8 +97,10 @@ START_TEST(test_every_reference_fault_is_caught_by_some_check)
 		bool caught = false;
 
 		for (size_t i = 0; i < n && !caught; i++)
-			for (size_t c = 0; c < conform_scenario_check_count(list[i]) && !caught; c++)
-				for (const char *const *k = conform_scenario_check(list[i], c)->catches;
+			for (size_t c = 0; c < conform_scenario_check_count(list[i]) && !caught;
+			     c++)
+				for (const char *const *k =
+				             conform_scenario_check(list[i], c)->catches;
 				     *k; k++)
 					caught |= !strcmp(*k, faults[f]);
 		ck_assert_msg(caught, "no check declares it catches %s", faults[f]);
@@ -153,15 +163,16 @@ START_TEST(test_loader_rejects_mistakes_and_says_where)
 	ck_assert_msg(strstr(err, "steps[2].to"), "%s", err);
 	ck_assert_int_ne(load_edit("\"do\":\"stop\"", "\"do\":\"explode\"", err, sizeof(err)), 0);
 	ck_assert_msg(strstr(err, "unknown step \"explode\""), "%s", err);
-	ck_assert_int_ne(load_edit("\"title\":\"t\"", "\"title\":\"t\",\"title\":\"u\"", err,
+	ck_assert_int_ne(
+	        load_edit("\"title\":\"t\"", "\"title\":\"t\",\"title\":\"u\"", err, sizeof(err)),
+	        0);
+	ck_assert_int_ne(load_edit("{\"kind\":\"tls.client_hello\"}",
+	                           "{\"kind\":\"x\"},\"window\":{\"within_s\":3}", err,
 	                           sizeof(err)),
 	                 0);
-	ck_assert_int_ne(load_edit("{\"kind\":\"tls.client_hello\"}",
-	                           "{\"kind\":\"x\"},\"window\":{\"within_s\":3}", err, sizeof(err)),
-	                 0);
 	ck_assert_msg(strstr(err, "within_s needs"), "%s", err);
-	ck_assert_int_ne(load_edit("{\"kind\":\"tls.client_hello\"}",
-	                           "{\"dst_port\":[5060,5061]}", err, sizeof(err)),
+	ck_assert_int_ne(load_edit("{\"kind\":\"tls.client_hello\"}", "{\"dst_port\":[5060,5061]}",
+	                           err, sizeof(err)),
 	                 0);
 	ck_assert_msg(strstr(err, "one_of"), "%s", err);
 	ck_assert_int_ne(load_edit("{\"id\":\"X1\"", "{\"id\":\"X 1\"", err, sizeof(err)), 0);
