@@ -129,7 +129,13 @@ static void rtp_event(int fd, uint32_t events, void *arg)
 		if (r <= 0)
 			return;
 		d->rx++;
-		d->echoing = 1; /* from now on every packet goes straight back */
+		/* Our own packets coming back (the far end echoes too): count, never reflect,
+		 * or one packet would circle between two echoes forever. */
+		if (r >= 12 && buf[8] == (uint8_t)(d->ssrc >> 24) &&
+		    buf[9] == (uint8_t)(d->ssrc >> 16) && buf[10] == (uint8_t)(d->ssrc >> 8) &&
+		    buf[11] == (uint8_t)d->ssrc)
+			continue;
+		d->echoing = 1; /* the far end sends its own media: echo it, stop generating */
 		if (sendto(fd, buf, (size_t)r, 0, (struct sockaddr *)&from.ss, from.len) > 0)
 			d->tx++;
 	}
