@@ -730,6 +730,7 @@ int proxy_alloc(struct proxy **pp, struct evloop *loop, struct journal *j,
 
 	if (!pp || !cfg || cfg->max_calls == 0)
 		return EINVAL;
+	sipmsg_global_init();
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return ENOMEM;

@@ -38,6 +38,7 @@ struct registrar {
 	struct journal *j;
 	struct txnl *txn;
 	struct registrar_cfg cfg;
+	char **domains; /* a copy: cfg.domains points here */
 	struct digest_server *ds;
 	struct user *users; /* sorted by name */
 	size_t nusers, nbindings;
@@ -182,6 +183,22 @@ static void sweep(void *arg)
 	r->sweep = evloop_timer_add(r->loop, SWEEP_MS, sweep, r);
 }
 
+static int copy_domains(struct registrar *r, const char *const *d)
+{
+	size_t n = 0;
+
+	while (d[n])
+		n++;
+	r->domains = calloc(n + 1, sizeof(*r->domains));
+	if (!r->domains)
+		return ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(r->domains[i] = strdup(d[i])))
+			return ENOMEM;
+	r->cfg.domains = (const char *const *)r->domains;
+	return 0;
+}
+
 int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *j,
                     struct txnl *txn, const struct registrar_cfg *cfg, char *err, size_t errlen)
 {
@@ -198,7 +215,9 @@ int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *
 	r->j = j;
 	r->txn = txn;
 	r->cfg = *cfg;
-	e = digest_server_alloc(&r->ds, cfg->nonce_ttl_ms, cfg->nonce_slots);
+	e = copy_domains(r, cfg->domains);
+	if (!e)
+		e = digest_server_alloc(&r->ds, cfg->nonce_ttl_ms, cfg->nonce_slots);
 	if (!e)
 		e = load_users(cfg->users_file, &r->users, &r->nusers, cfg->max_contacts, err, errlen);
 	if (e) {
@@ -215,6 +234,9 @@ void registrar_free(struct registrar *r)
 	if (!r)
 		return;
 	evloop_timer_cancel(r->loop, r->sweep);
+	for (size_t i = 0; r->domains && r->domains[i]; i++)
+		free(r->domains[i]);
+	free(r->domains);
 	digest_server_free(r->ds);
 	free_users(r->users, r->nusers);
 	free(r);

@@ -18,8 +18,8 @@
 struct registrar;
 
 struct registrar_cfg {
-	const char *users_file;
-	const char *const *domains; /* NULL-terminated; the first is the digest realm */
+	const char *users_file; /* borrowed: read again on reload */
+	const char *const *domains; /* NULL-terminated, copied; the first is the realm */
 	unsigned min_expires, max_expires, default_expires;
 	size_t max_contacts; /* per user */
 	uint64_t nonce_ttl_ms;
