@@ -104,7 +104,8 @@ static int load_users(const char *path, struct user **out, size_t *n, size_t max
 	accts = json_object_get(root, "accounts");
 	e = EINVAL;
 	if (!json_is_array(accts) || json_array_size(accts) > MAX_USERS) {
-		snprintf(err, errlen, "%s: $.accounts must be an array (at most %d)", path, MAX_USERS);
+		snprintf(err, errlen, "%s: $.accounts must be an array (at most %d)", path,
+		         MAX_USERS);
 		goto out;
 	}
 	cnt = json_array_size(accts);
@@ -152,19 +153,17 @@ static void journal_reg(struct registrar *r, const char *user, const char *conta
                         const char *reason)
 {
 	char src[SOCK_ADDR_STRLEN];
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "user", user, "contact",
-	                      contact ? contact : "", "source",
-	                      f ? sock_addr_str(&f->peer, src, sizeof(src)) : "", "transport",
-	                      f ? tp_kind_name(f->kind) : "", "expires", (json_int_t)expires,
-	                      "result", result);
+	json_t *o = json_pack(
+	        "{s:s, s:s, s:s, s:s, s:i, s:s}", "user", user, "contact", contact ? contact : "",
+	        "source", f ? sock_addr_str(&f->peer, src, sizeof(src)) : "", "transport",
+	        f ? tp_kind_name(f->kind) : "", "expires", (json_int_t)expires, "result", result);
 
 	if (o && reason)
 		json_object_set_new(o, "reason", json_string(reason));
 	journal_write(r->j, "register", o);
 }
 
-static void binding_drop(struct registrar *r, struct user *u, struct binding *b,
-                         const char *why)
+static void binding_drop(struct registrar *r, struct user *u, struct binding *b, const char *why)
 {
 	journal_reg(r, u->name, b->contact, &b->flow, 0, "unregister", why);
 	memset(b, 0, sizeof(*b));
@@ -199,8 +198,8 @@ static int copy_domains(struct registrar *r, const char *const *d)
 	return 0;
 }
 
-int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *j,
-                    struct txnl *txn, const struct registrar_cfg *cfg, char *err, size_t errlen)
+int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *j, struct txnl *txn,
+                    const struct registrar_cfg *cfg, char *err, size_t errlen)
 {
 	struct registrar *r;
 	int e;
@@ -219,7 +218,8 @@ int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *
 	if (!e)
 		e = digest_server_alloc(&r->ds, cfg->nonce_ttl_ms, cfg->nonce_slots);
 	if (!e)
-		e = load_users(cfg->users_file, &r->users, &r->nusers, cfg->max_contacts, err, errlen);
+		e = load_users(cfg->users_file, &r->users, &r->nusers, cfg->max_contacts, err,
+		               errlen);
 	if (e) {
 		registrar_free(r);
 		return e;
@@ -296,7 +296,8 @@ int registrar_lookup(struct registrar *r, const char *user, struct binding_view 
 
 	for (size_t k = 0; u && k < r->cfg.max_contacts; k++) {
 		struct binding *b = &u->b[k];
-		if (b->contact[0] && b->expires_at_ms > now && (!best || b->updated_ms > best->updated_ms))
+		if (b->contact[0] && b->expires_at_ms > now &&
+		    (!best || b->updated_ms > best->updated_ms))
 			best = b;
 	}
 	if (!best)
@@ -375,7 +376,8 @@ static void add_headers(osip_message_t *resp, void *arg)
 		if (!b->contact[0] || b->expires_at_ms == UINT64_MAX || b->expires_at_ms <= now)
 			continue;
 		left = (b->expires_at_ms - now + 999) / 1000;
-		snprintf(buf, sizeof(buf), "<%s>;expires=%llu", b->contact, (unsigned long long)left);
+		snprintf(buf, sizeof(buf), "<%s>;expires=%llu", b->contact,
+		         (unsigned long long)left);
 		osip_message_set_contact(resp, buf);
 	}
 }
@@ -540,9 +542,9 @@ static int apply_contacts(struct registrar *r, struct user *u, const struct sipm
 		}
 		if (osip_uri_to_str(c->url, &uri) != 0)
 			return EINVAL;
-		e = strlen(uri) < CONTACT_MAX ? update_binding(r, u, req, from, uri,
-		                                               contact_expires(r, c, hdr))
-		                              : EINVAL;
+		e = strlen(uri) < CONTACT_MAX
+		        ? update_binding(r, u, req, from, uri, contact_expires(r, c, hdr))
+		        : EINVAL;
 		osip_free(uri);
 		if (e)
 			return e;

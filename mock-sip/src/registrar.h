@@ -32,8 +32,8 @@ struct binding_view {
 	uint64_t expires_at_ms;
 };
 
-int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *j,
-                    struct txnl *txn, const struct registrar_cfg *cfg, char *err, size_t errlen)
+int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *j, struct txnl *txn,
+                    const struct registrar_cfg *cfg, char *err, size_t errlen)
         __attribute__((warn_unused_result));
 void registrar_free(struct registrar *r);
 /* Re-reads the users file (SIGHUP); bindings of users still present are kept. */

@@ -32,7 +32,8 @@ START_TEST(test_sdp_rewrite_points_streams_at_relay_and_drops_candidates)
 	size_t n;
 
 	ck_assert_int_eq(sock_addr_parse(&relay, "203.0.113.20", 0), 0);
-	ck_assert_int_eq(sdp_rewrite(offer, strlen(offer), &relay, ports, 3, out, sizeof(out), &n), 0);
+	ck_assert_int_eq(sdp_rewrite(offer, strlen(offer), &relay, ports, 3, out, sizeof(out), &n),
+	                 0);
 	out[n] = '\0';
 	ck_assert_ptr_null(strstr(out, "192.0.2.10\r\nt="));
 	ck_assert_ptr_nonnull(strstr(out, "c=IN IP4 203.0.113.20\r\nt=0 0"));
@@ -63,7 +64,8 @@ END_TEST
 START_TEST(test_sdp_rejects_no_media_bad_port_and_too_many_streams)
 {
 	struct sdp_info in;
-	const char *none = "v=0\r\nc=IN IP4 1.2.3.4\r\n", *bad = "v=0\r\nm=audio 70000 RTP/AVP 0\r\n";
+	const char *none = "v=0\r\nc=IN IP4 1.2.3.4\r\n",
+	           *bad = "v=0\r\nm=audio 70000 RTP/AVP 0\r\n";
 	const char *five = "m=audio 1 x\nm=audio 2 x\nm=audio 3 x\nm=audio 4 x\nm=audio 5 x\n";
 	char out[8];
 	size_t n;

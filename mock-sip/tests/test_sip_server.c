@@ -58,9 +58,9 @@ static void fx_up(struct fx *f, unsigned min_expires)
 	ck_assert_int_eq(journal_open(&f->j, f->events, "mock-sip"), 0);
 	ck_assert_int_eq(proxy_alloc(&f->proxy, f->loop, f->j, &pc), 0);
 	ck_assert_int_eq(tp_alloc(&f->tp, f->loop, NULL, &lim, proxy_receive, f->proxy), 0);
-	ck_assert_int_eq(txnl_alloc(&f->txn, f->loop, f->tp, f->j, 1024, proxy_client_response,
-	                            f->proxy),
-	                 0);
+	ck_assert_int_eq(
+	        txnl_alloc(&f->txn, f->loop, f->tp, f->j, 1024, proxy_client_response, f->proxy),
+	        0);
 	ck_assert_int_eq(registrar_alloc(&f->reg, f->loop, f->j, f->txn, &rc, err, sizeof(err)), 0);
 	ck_assert_int_eq(sock_addr_parse(&lo, "127.0.0.1", 0), 0);
 	ck_assert_int_eq(tp_listen(f->tp, &lo, 0, 0), 0);
@@ -120,8 +120,8 @@ static void reg_text(struct fx *f, char *buf, size_t cap, const char *contact, c
 	         "From: <sip:alice@librestream.com>;tag=t\r\nTo: <sip:alice@librestream.com>\r\n"
 	         "Call-ID: reg-test\r\nCSeq: %u REGISTER\r\nMax-Forwards: 70\r\n"
 	         "Contact: %s\r\n%s%s%s%sContent-Length: 0\r\n\r\n",
-	         c, c, contact, exp ? "Expires: " : "", exp ? exp : "",
-	         exp ? "\r\n" : "", auth ? auth : "");
+	         c, c, contact, exp ? "Expires: " : "", exp ? exp : "", exp ? "\r\n" : "",
+	         auth ? auth : "");
 }
 
 /* The Authorization line answering the challenge in resp for nonce-count nc. */
@@ -141,8 +141,7 @@ static void auth_line(const char *resp, const char *pw, uint32_t nc, char *out, 
 	snprintf(out, cap, "Authorization: %s\r\n", a);
 }
 
-static int do_register(struct fx *f, const char *contact, const char *exp, char *resp,
-                       size_t cap)
+static int do_register(struct fx *f, const char *contact, const char *exp, char *resp, size_t cap)
 {
 	char msg[2048], auth[1200];
 
@@ -223,9 +222,9 @@ START_TEST(test_registrar_keeps_multiple_contacts_and_unregisters)
 
 	fx_up(&f, 60);
 	ck_assert_int_eq(do_register(&f, "<sip:alice@192.0.2.10>", "300", resp, sizeof(resp)), 200);
-	ck_assert_int_eq(do_register(&f, "<sip:alice@192.0.2.11>;expires=600", NULL, resp,
-	                             sizeof(resp)),
-	                 200);
+	ck_assert_int_eq(
+	        do_register(&f, "<sip:alice@192.0.2.11>;expires=600", NULL, resp, sizeof(resp)),
+	        200);
 	ck_assert_int_eq((int)registrar_binding_count(f.reg), 2);
 	ck_assert_ptr_nonnull(strstr(resp, "<sip:alice@192.0.2.10>;expires="));
 	ck_assert_ptr_nonnull(strstr(resp, "<sip:alice@192.0.2.11>;expires="));
@@ -349,6 +348,6 @@ END_TEST
 TU_SUITE("sip_server", test_registrar_challenges_then_binds_with_digest,
          test_registrar_rejects_replayed_nonce, test_registrar_rejects_wrong_password,
          test_registrar_answers_423_for_too_brief_expiry,
-         test_registrar_keeps_multiple_contacts_and_unregisters,
-         test_registrar_expires_bindings, test_options_answered_with_allow_accept_supported,
+         test_registrar_keeps_multiple_contacts_and_unregisters, test_registrar_expires_bindings,
+         test_options_answered_with_allow_accept_supported,
          test_invite_for_unregistered_user_gets_480, test_stun_server_checks_message_integrity)
