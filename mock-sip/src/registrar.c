@@ -52,7 +52,7 @@ static int user_cmp(const void *a, const void *b)
 
 static struct user *user_find(const struct registrar *r, const char *name)
 {
-	struct user key;
+	struct user key = {.b = NULL};
 
 	if (strlen(name) >= sizeof(key.name))
 		return NULL;
