@@ -2,7 +2,8 @@
 # real-clients.sh BUILD_DIR - mock-sip against real SIP clients, on loopback, ports picked at
 # run time (IPv4, and IPv6 for SIPp registrations):
 #   SIPp (tests/sipp/*.xml): REGISTER with digest, OPTIONS, and a call to the built-in peer with
-#        RTP echoed through the relay (-rtp_echo), over UDP and over TCP;
+#        RTP echoed through the relay (-rtp_echo), over UDP and over TCP; a call with a
+#        re-INVITE; a call cancelled while a second SIPp (bob) rings;
 #   baresip (temp config dir): registers over UDP, TCP and TLS; calls the peer over TLS with
 #        audio from a file; is called by the peer (control socket `call alice 3`) over the
 #        TLS connection it registered on.
@@ -59,6 +60,17 @@ for t in u1 t1; do
   sipp_run options "$t" 127.0.0.1 "127.0.0.1:$udp"
   sipp_run call-peer "$t" 127.0.0.1 "127.0.0.1:$udp" -rtp_echo
 done
+sipp_run call-reinvite u1 127.0.0.1 "127.0.0.1:$udp" -rtp_echo
+# CANCEL: bob registers from a port, a ringing UAS on that port gets the INVITE, alice cancels.
+bobport=$(free_port)
+timeout 30 sipp -sf "$here/sipp/register.xml" -inf "$here/sipp/bob.csv" -m 1 -i 127.0.0.1 \
+  -p "$bobport" -nostdin "127.0.0.1:$udp" >"$tmp/bob-reg.out" 2>&1 || fail "bob register"
+timeout 60 sipp -sf "$here/sipp/uas-ringing.xml" -inf "$here/sipp/bob.csv" -m 1 -i 127.0.0.1 \
+  -p "$bobport" -nostdin -trace_err -error_file "$tmp/bob.err" >"$tmp/bob.out" 2>&1 &
+uas=$!
+sipp_run call-cancel u1 127.0.0.1 "127.0.0.1:$udp"
+wait "$uas" || fail "the ringing UAS did not see CANCEL, 487 and ACK"
+echo "sipp CANCEL through the proxy: ok"
 # IPv6 (the relay stays on the first --listen address, v4).
 sipp_run register u1 ::1 "[::1]:$udp6"
 sipp_run register t1 ::1 "[::1]:$udp6"
@@ -127,7 +139,8 @@ for e in ev:
         legs[e["call_id"]].append(e)
 calls = [e["call_id"] for e in ev if e["event"] == "call" and e["state"] == "answered"]
 print("answered calls:", len(calls))
-assert len(calls) >= 4, calls
+assert len(calls) >= 5, calls
+assert any(e["event"] == "call" and e.get("reason") == "cancelled" for e in ev)
 for cid in calls:
     ls = legs[cid]
     assert len(ls) == 2, (cid, ls)
