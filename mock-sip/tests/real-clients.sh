@@ -7,7 +7,8 @@
 #   baresip (temp config dir): registers over UDP, TCP and TLS; calls the peer over TLS with
 #        audio from a file; is called by the peer (control socket `call alice 3`) over the
 #        TLS connection it registered on.
-# The journal must show every registration, both relay legs of every call with packets in and
+# coturn's turnutils_stunclient gets its mapped address from the STUN port and the first media
+# port. The journal must show every registration, both relay legs of every call with packets in and
 # out, and the server must exit 0 on SIGTERM. (Debian's SIPp has no TLS: baresip covers it.)
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -120,6 +121,23 @@ print("control:", r); sys.exit(0 if r.get("ok") else 1)
 PY
 wait "$bpid" || true
 
+# STUN with coturn's client, on the STUN port and on the first media port.
+stun=$(addr stun 127.)
+for sp in "$stun" "$base"; do
+  timeout 20 turnutils_stunclient -p "$sp" 127.0.0.1 >"$tmp/stun-$sp.out" 2>&1 ||
+    fail "turnutils_stunclient on $sp: $(tail -n 3 "$tmp/stun-$sp.out")"
+  grep -q "UDP reflexive addr: 127.0.0.1:" "$tmp/stun-$sp.out" || fail "no mapped address from $sp"
+  echo "stun on $sp: ok"
+done
+# Every relay port is free again once the calls are over.
+python3 - "$tmp/ctl" <<'PY' || fail "relay ports still in use"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
+s.sendall(b"status\n"); r = json.loads(s.makefile().readline())
+print("status: bindings %d, relay ports in use %d" % (r["bindings"], r["relay_ports"]))
+sys.exit(0 if r["ok"] and r["relay_ports"] == 0 else 1)
+PY
+
 kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?; pid=
 [ "$rc" = 0 ] || fail "exit status $rc on SIGTERM"
 
@@ -150,6 +168,7 @@ for cid in calls:
         assert l["packets_in"] > 0 and l["packets_out"] > 0, l
         assert l["latched"]
 assert sum(1 for e in ev if e["event"] == "sip.request") > 20
+assert sum(1 for e in ev if e["event"] == "stun") >= 2
 assert sum(1 for e in ev if e["event"] == "sip.response") > 20
 PY
 echo "real-clients: OK"
