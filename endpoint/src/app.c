@@ -119,8 +119,8 @@ static void retry(struct app *a, const char *what, const char *detail, void (*ne
 		a->logged_in = 0; /* the token or configuration may be what is wrong */
 		next = step_login;
 	}
-	status_emit(a->st, "error", "{s:s, s:s, s:i}", "what", what, "detail", detail, "retry_in_ms",
-	            (int)ms);
+	status_emit(a->st, "error", "{s:s, s:s, s:i}", "what", what, "detail", detail,
+	            "retry_in_ms", (int)ms);
 	set_timer(a, &a->step_timer, ms, next);
 }
 
@@ -144,8 +144,8 @@ static void place_call(void *arg)
 		return;
 	err = sipua_call(a->ua, a->o->call_uri);
 	if (err) {
-		status_emit(a->st, "error", "{s:s, s:s, s:i}", "what", "call", "detail", strerror(err),
-		            "retry_in_ms", 1000);
+		status_emit(a->st, "error", "{s:s, s:s, s:i}", "what", "call", "detail",
+		            strerror(err), "retry_in_ms", 1000);
 		set_timer(a, &a->call_timer, 1000, place_call);
 		return;
 	}
@@ -475,16 +475,16 @@ static int run_detect(struct app *a)
 			err = probe_stun(target, plan[i].port, a->o->detect_timeout_ms, mapped,
 			                 sizeof(mapped), reason, sizeof(reason));
 		else
-			err = probe_sip_options(target, plan[i].port,
-			                        strcmp(plan[i].proto, "tls-sip") == 0 ? "tls" : "tcp",
-			                        a->probe_tls, a->o->detect_timeout_ms, &status, reason,
-			                        sizeof(reason));
+			err = probe_sip_options(
+			        target, plan[i].port,
+			        strcmp(plan[i].proto, "tls-sip") == 0 ? "tls" : "tcp", a->probe_tls,
+			        a->o->detect_timeout_ms, &status, reason, sizeof(reason));
 		if (err)
 			all_open = 0;
 		json_array_append_new(probes,
-		                      json_pack("{s:s, s:s, s:i, s:b, s:s}", "target", target, "proto",
-		                                plan[i].proto, "port", (int)plan[i].port, "ok", !err,
-		                                "reason", err ? reason : "answered"));
+		                      json_pack("{s:s, s:s, s:i, s:b, s:s}", "target", target,
+		                                "proto", plan[i].proto, "port", (int)plan[i].port,
+		                                "ok", !err, "reason", err ? reason : "answered"));
 	}
 	if (!target)
 		all_open = 0;

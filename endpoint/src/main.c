@@ -20,17 +20,20 @@ static void usage(FILE *f)
 	        "  --oam URL              account manager, e.g. https://onsight.librestream.com\n"
 	        "  --user NAME            account name\n"
 	        "  --password-file F      file holding the password (one line)\n"
-	        "  --ca F                 CA certificates (PEM) every HTTPS and TLS peer must chain to\n"
+	        "  --ca F                 CA certificates (PEM) every HTTPS and TLS peer must "
+	        "chain to\n"
 	        "  --proxy HOST:PORT      web proxy for HTTPS (default: the configured one)\n"
 	        "  --device-id ID         device id sent at login (default onsight-ref)\n"
 	        "  --auto-answer          answer incoming calls\n"
 	        "  --call URI             place a call after registering\n"
 	        "  --call-after S         seconds to wait before the call (default 1)\n"
 	        "  --call-hold S          seconds the call lasts before BYE (default 5)\n"
-	        "  --fault NAME           switch in a deliberate deviation (repeatable; see below)\n"
+	        "  --fault NAME           switch in a deliberate deviation (repeatable; see "
+	        "below)\n"
 	        "  --events F             also write the status lines to F\n"
 	        "  --keylog F             TLS key log (NSS format) for captures\n"
-	        "  --detect-timeout MS    per-probe timeout of Firewall Detect/OPTIONS (default 2000)\n"
+	        "  --detect-timeout MS    per-probe timeout of Firewall Detect/OPTIONS (default "
+	        "2000)\n"
 	        "  --sip-timeout MS       SIP transaction and connect timeout (default 4000)\n"
 	        "  --http-timeout MS      HTTPS request timeout (default 8000)\n"
 	        "  --retry-min MS, --retry-max MS  backoff bounds (default 500, 10000)\n"
@@ -57,9 +60,29 @@ static int num(const char *s, unsigned long max, unsigned *out)
 }
 
 enum {
-	O_OAM = 256, O_USER, O_PWFILE, O_CA, O_PROXY, O_DEVICE, O_AUTO, O_CALL, O_CALL_AFTER,
-	O_CALL_HOLD, O_FAULT, O_EVENTS, O_KEYLOG, O_DETECT_TMO, O_SIP_TMO, O_HTTP_TMO, O_RMIN,
-	O_RMAX, O_DURATION, O_NONET, O_LOGLEVEL, O_HELP, O_VERSION
+	O_OAM = 256,
+	O_USER,
+	O_PWFILE,
+	O_CA,
+	O_PROXY,
+	O_DEVICE,
+	O_AUTO,
+	O_CALL,
+	O_CALL_AFTER,
+	O_CALL_HOLD,
+	O_FAULT,
+	O_EVENTS,
+	O_KEYLOG,
+	O_DETECT_TMO,
+	O_SIP_TMO,
+	O_HTTP_TMO,
+	O_RMIN,
+	O_RMAX,
+	O_DURATION,
+	O_NONET,
+	O_LOGLEVEL,
+	O_HELP,
+	O_VERSION
 };
 
 int main(int argc, char **argv)
@@ -110,44 +133,92 @@ int main(int argc, char **argv)
 		unsigned f;
 
 		switch (c) {
-		case O_OAM: o.oam_url = optarg; break;
-		case O_USER: o.user = optarg; break;
-		case O_PWFILE: pwfile = optarg; break;
-		case O_CA: o.ca_file = optarg; break;
-		case O_PROXY: o.proxy = optarg; break;
-		case O_DEVICE: o.device_id = optarg; break;
-		case O_AUTO: o.auto_answer = 1; break;
-		case O_CALL: o.call_uri = optarg; break;
-		case O_CALL_AFTER: bad |= num(optarg, 86400, &o.call_after_s); break;
-		case O_CALL_HOLD: bad |= num(optarg, 86400, &o.call_hold_s); break;
+		case O_OAM:
+			o.oam_url = optarg;
+			break;
+		case O_USER:
+			o.user = optarg;
+			break;
+		case O_PWFILE:
+			pwfile = optarg;
+			break;
+		case O_CA:
+			o.ca_file = optarg;
+			break;
+		case O_PROXY:
+			o.proxy = optarg;
+			break;
+		case O_DEVICE:
+			o.device_id = optarg;
+			break;
+		case O_AUTO:
+			o.auto_answer = 1;
+			break;
+		case O_CALL:
+			o.call_uri = optarg;
+			break;
+		case O_CALL_AFTER:
+			bad |= num(optarg, 86400, &o.call_after_s);
+			break;
+		case O_CALL_HOLD:
+			bad |= num(optarg, 86400, &o.call_hold_s);
+			break;
 		case O_FAULT:
 			f = fault_parse(optarg);
 			if (!f) {
-				fprintf(stderr, "onsight-ref: unknown fault \"%s\" (see --help)\n", optarg);
+				fprintf(stderr, "onsight-ref: unknown fault \"%s\" (see --help)\n",
+				        optarg);
 				return 2;
 			}
 			o.faults |= f;
 			break;
-		case O_EVENTS: o.events = optarg; break;
-		case O_KEYLOG: o.keylog = optarg; break;
-		case O_DETECT_TMO: bad |= num(optarg, 60000, &o.detect_timeout_ms); break;
-		case O_SIP_TMO: bad |= num(optarg, 60000, &o.sip_timeout_ms); break;
-		case O_HTTP_TMO: bad |= num(optarg, 120000, &o.http_timeout_ms); break;
-		case O_RMIN: bad |= num(optarg, 600000, &o.retry_min_ms); break;
-		case O_RMAX: bad |= num(optarg, 600000, &o.retry_max_ms); break;
-		case O_DURATION: bad |= num(optarg, 7 * 86400, &o.duration_s); break;
-		case O_NONET: o.no_netwatch = 1; break;
-		case O_LOGLEVEL: lvl = optarg; break;
-		case O_HELP: usage(stdout); return 0;
-		case O_VERSION: printf("onsight-ref %s\n", ONSIGHT_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case O_EVENTS:
+			o.events = optarg;
+			break;
+		case O_KEYLOG:
+			o.keylog = optarg;
+			break;
+		case O_DETECT_TMO:
+			bad |= num(optarg, 60000, &o.detect_timeout_ms);
+			break;
+		case O_SIP_TMO:
+			bad |= num(optarg, 60000, &o.sip_timeout_ms);
+			break;
+		case O_HTTP_TMO:
+			bad |= num(optarg, 120000, &o.http_timeout_ms);
+			break;
+		case O_RMIN:
+			bad |= num(optarg, 600000, &o.retry_min_ms);
+			break;
+		case O_RMAX:
+			bad |= num(optarg, 600000, &o.retry_max_ms);
+			break;
+		case O_DURATION:
+			bad |= num(optarg, 7 * 86400, &o.duration_s);
+			break;
+		case O_NONET:
+			o.no_netwatch = 1;
+			break;
+		case O_LOGLEVEL:
+			lvl = optarg;
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		case O_VERSION:
+			printf("onsight-ref %s\n", ONSIGHT_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (bad || optind != argc || !o.oam_url || !o.user || !pwfile || !o.ca_file ||
 	    o.detect_timeout_ms == 0 || o.sip_timeout_ms == 0 || o.http_timeout_ms == 0 ||
 	    o.retry_min_ms == 0 || o.retry_max_ms < o.retry_min_ms) {
-		fprintf(stderr, "onsight-ref: --oam, --user, --password-file and --ca are required; "
-		                "numbers must be positive (see --help)\n");
+		fprintf(stderr,
+		        "onsight-ref: --oam, --user, --password-file and --ca are required; "
+		        "numbers must be positive (see --help)\n");
 		return 2;
 	}
 	/* Login carries the password: HTTPS only (note §1). */

@@ -61,13 +61,15 @@ void netwatch_state(char *address, size_t alen, char *route, size_t rlen)
 	address[0] = '\0';
 	if (getifaddrs(&ifa) == 0) {
 		for (i = ifa; i; i = i->ifa_next) {
-			if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+			if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK) ||
+			    !(i->ifa_flags & IFF_UP))
 				continue;
 			if (i->ifa_addr->sa_family == AF_INET && !address[0]) {
 				inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr,
 				          address, (socklen_t)alen);
 			} else if (i->ifa_addr->sa_family == AF_INET6 && !v6[0]) {
-				const struct in6_addr *a = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+				const struct in6_addr *a =
+				        &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
 
 				if (!IN6_IS_ADDR_LINKLOCAL(a))
 					inet_ntop(AF_INET6, a, v6, sizeof(v6));
@@ -155,7 +157,7 @@ int netwatch_alloc(struct netwatch **wp, struct evloop *loop, unsigned settle_ms
 	memset(&sa, 0, sizeof(sa));
 	sa.nl_family = AF_NETLINK;
 	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR |
-	               RTMGRP_IPV6_ROUTE;
+	        RTMGRP_IPV6_ROUTE;
 	if (bind(w->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		err = errno;
 		goto out;

@@ -13,8 +13,8 @@
 #define OAM_MAX_BODY (256u << 10)
 
 static int request(const struct oam_opts *o, const char *url, const char *method,
-                   const char *const *headers, const char *body, struct httpc_resp **rp,
-                   char *err, size_t errlen)
+                   const char *const *headers, const char *body, struct httpc_resp **rp, char *err,
+                   size_t errlen)
 {
 	struct httpc_opts h;
 
@@ -96,8 +96,8 @@ out:
 	return rc;
 }
 
-int oam_config(const struct oam_opts *o, const struct oam_session *s, char **bodyp,
-               size_t *lenp, int *http_status, char *err, size_t errlen)
+int oam_config(const struct oam_opts *o, const struct oam_session *s, char **bodyp, size_t *lenp,
+               int *http_status, char *err, size_t errlen)
 {
 	struct httpc_resp *r = NULL;
 	char auth[4200];

@@ -27,9 +27,8 @@ int oam_login(const struct oam_opts *o, const char *user, const char *password,
               const char *device_id, struct oam_session *s, int *http_status, char *err,
               size_t errlen) __attribute__((warn_unused_result));
 /* GET the configuration document; *bodyp is a new NUL-terminated buffer (caller frees). */
-int oam_config(const struct oam_opts *o, const struct oam_session *s, char **bodyp,
-               size_t *lenp, int *http_status, char *err, size_t errlen)
-        __attribute__((warn_unused_result));
+int oam_config(const struct oam_opts *o, const struct oam_session *s, char **bodyp, size_t *lenp,
+               int *http_status, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 struct tcm_assignment {
 	char server[256];

@@ -143,8 +143,8 @@ int sipconn_open(struct sipconn **cp, struct evloop *loop, const struct sipconn_
 		                                o->timeout_ms, &status);
 		if (c->fd < 0) {
 			err = -c->fd;
-			snprintf(reason, rlen, "proxy CONNECT %s:%u: %s (status %d)", o->host, o->port,
-			         strerror(err), status);
+			snprintf(reason, rlen, "proxy CONNECT %s:%u: %s (status %d)", o->host,
+			         o->port, strerror(err), status);
 			goto out;
 		}
 		snprintf(c->remote, sizeof(c->remote), "%s:%u", o->host, o->port);
@@ -156,7 +156,8 @@ int sipconn_open(struct sipconn **cp, struct evloop *loop, const struct sipconn_
 		}
 		sock_addr_str(&sa, c->remote, sizeof(c->remote));
 		if (c->udp) {
-			c->fd = socket(sa.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			c->fd = socket(sa.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			               0);
 			if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa.ss, sa.len) != 0) {
 				err = errno;
 				snprintf(reason, rlen, "udp socket: %s", strerror(err));
@@ -178,7 +179,8 @@ int sipconn_open(struct sipconn **cp, struct evloop *loop, const struct sipconn_
 		                         sizeof(why))
 		             : EINVAL;
 		if (err) {
-			snprintf(reason, rlen, "TLS to %s: %s", o->host, o->ctx ? why : "no context");
+			snprintf(reason, rlen, "TLS to %s: %s", o->host,
+			         o->ctx ? why : "no context");
 			goto out;
 		}
 	}
