@@ -467,6 +467,16 @@ static int run_detect(struct app *a)
 	json_t *probes = json_array();
 	int all_open = 1;
 
+	for (i = 0; i < n; i++) {
+		unsigned k = strcmp(plan[i].proto, "tcp-sip") == 0 ? 0
+		        : strcmp(plan[i].proto, "tls-sip") == 0    ? 1
+		        : plan[i].port == DETECT_STUN_PORT         ? 2
+		                                                   : 3;
+
+		if (a->o->detect_ports[k])
+			plan[i].port = a->o->detect_ports[k];
+	}
+
 	for (i = 0; i < n && target; i++) {
 		char reason[256] = "", mapped[SOCK_ADDR_STRLEN] = "";
 		int status = 0, err;
