@@ -327,6 +327,13 @@ static void tun_sip_open(void *arg, int ok, const char *reason)
 		return;
 	}
 	eptunnel_local(a->tun, lh, sizeof(lh), &lp);
+	if (!lh[0]) {
+		/* The server did not say which address it uses: fall back to ours. */
+		char route[64];
+
+		netwatch_state(lh, sizeof(lh), route, sizeof(route));
+		lp = 5060;
+	}
 	err = start_ua(a, lh, lp);
 	if (err)
 		retry(a, "register", strerror(err), step_connect);
