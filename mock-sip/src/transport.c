@@ -198,7 +198,9 @@ static int conn_handshake(struct conn *c)
 	e = SSL_get_error(c->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return evloop_fd_mod(c->t->loop, c->fd,
-		                     e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN) ? -1 : 1;
+		                     e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN)
+		        ? -1
+		        : 1;
 	return -1;
 }
 
@@ -295,7 +297,8 @@ static void accept_event(int fd, uint32_t events, void *arg)
 	for (int i = 0; i < 64; i++) {
 		int cfd;
 		peer.len = sizeof(peer.ss);
-		cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len,
+		              SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
 		if (l->t->nconns >= l->t->lim.max_conns) {
@@ -320,7 +323,8 @@ static void udp_event(int fd, uint32_t events, void *arg)
 		ssize_t r;
 		int st;
 		f.peer.len = sizeof(f.peer.ss);
-		r = recvfrom(fd, t->rbuf, READ_CHUNK, 0, (struct sockaddr *)&f.peer.ss, &f.peer.len);
+		r = recvfrom(fd, t->rbuf, READ_CHUNK, 0, (struct sockaddr *)&f.peer.ss,
+		             &f.peer.len);
 		if (r < 0)
 			return;
 		if ((size_t)r > t->lim.max_msg)
@@ -392,7 +396,8 @@ static int add_listener(struct tp *t, const struct sock_addr *a, uint16_t port, 
 	l->kind = k;
 	err = sock_local(fd, &l->addr);
 	if (!err)
-		err = evloop_fd_add(t->loop, fd, EPOLLIN, k == TP_UDP ? udp_event : accept_event, l);
+		err = evloop_fd_add(t->loop, fd, EPOLLIN, k == TP_UDP ? udp_event : accept_event,
+		                    l);
 	if (err) {
 		close(fd);
 		return err;
