@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct upgrade_res u;
 
 	if (!tok) {
-		json_t *c = json_pack("{s:s, s:I, s:I}", "sub", "fuzz", "iat", (json_int_t)1800000000,
-		                      "exp", (json_int_t)1800003600);
+		json_t *c = json_pack("{s:s, s:I, s:I}", "sub", "fuzz", "iat",
+		                      (json_int_t)1800000000, "exp", (json_int_t)1800003600);
 		if (jwt_sign(key, sizeof(key) - 1, c, &tok))
 			abort();
 		json_decref(c);
