@@ -613,7 +613,7 @@ START_TEST(test_channel_limit_and_refused_connect_get_errors)
 	ck_assert_int_eq(l.closed, 1);
 	ck_assert_int_eq(l.code, TL_E_TOO_MANY_CHANNELS);
 	ck_assert_int_eq(l.opened, 2);
-	tlc_chan_close(c[0]);
+	tlc_chan_close(c[0], "test done");
 	/* nothing listens on port 1: refused */
 	ck_assert_int_eq(tlc_open_sip(l.t, &c[2], "127.0.0.1", 1, 0, &lib_h, &l), 0);
 	RUN_UNTIL(&l, l.closed == 2, 5000);
