@@ -549,8 +549,13 @@ static void chan_close_req(struct tunnel *t, const struct tl_msg *m)
 		c->timer = evloop_timer_add(t->srv->loop, 2000, chan_timeout, c);
 		return;
 	}
-	(void)tsend(t, TL_CLOSE, c->id, NULL, 0);
-	chan_free(c, "closed by client");
+	{
+		char reason[160];
+		snprintf(reason, sizeof(reason), "closed by client%s%.*s", m->len ? ": " : "",
+		         (int)m->len, (const char *)m->data);
+		(void)tsend(t, TL_CLOSE, c->id, NULL, 0);
+		chan_free(c, reason);
+	}
 }
 
 static void chan_window(struct tunnel *t, const struct tl_msg *m)

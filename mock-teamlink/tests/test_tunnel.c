@@ -613,7 +613,7 @@ START_TEST(test_channel_limit_and_refused_connect_get_errors)
 	ck_assert_int_eq(l.closed, 1);
 	ck_assert_int_eq(l.code, TL_E_TOO_MANY_CHANNELS);
 	ck_assert_int_eq(l.opened, 2);
-	tlc_chan_close(c[0]);
+	tlc_chan_close(c[0], "test done");
 	/* nothing listens on port 1: refused */
 	ck_assert_int_eq(tlc_open_sip(l.t, &c[2], "127.0.0.1", 1, 0, &lib_h, &l), 0);
 	RUN_UNTIL(&l, l.closed == 2, 5000);
@@ -693,6 +693,74 @@ START_TEST(test_tcm_assigns_healthy_servers_and_skips_down_ones)
 }
 END_TEST
 
+START_TEST(test_detect_server_answers_options_and_stun)
+{
+	struct env e;
+	char tcp[64], udp[64], buf[2048];
+	struct sock_addr sa;
+	struct pollfd p;
+	const char *opt =
+	        "OPTIONS sip:probe SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKd\r\n"
+	        "Max-Forwards: 70\r\nFrom: <sip:p@x>;tag=1\r\nTo: <sip:probe>\r\n"
+	        "Call-ID: d1@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	uint8_t req[20] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1,  2,
+	                   3,    4,    5,    6,    7,    8,    9,    10,   11, 12};
+	ssize_t n;
+	int fd;
+
+	env_up(&e,
+	       "\"detect\":[\"127.0.0.1\"],\"detect_sip_port\":0,\"detect_tls_port\":0,"
+	       "\"detect_stun_port\":0,\"detect_media_port\":0");
+	find_listen(&e, "detect", "tcp", tcp, sizeof(tcp));
+	find_listen(&e, "detect", "udp", udp, sizeof(udp));
+	ck_assert_int_eq(sock_addr_parse(&sa, tcp, 0), 0);
+	fd = sock_connect_tcp(&sa);
+	p.fd = fd;
+	p.events = POLLOUT;
+	ck_assert_int_eq(poll(&p, 1, 2000), 1);
+	ck_assert_int_eq(write(fd, opt, strlen(opt)), (ssize_t)strlen(opt));
+	p.events = POLLIN;
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	n = read(fd, buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_msg(!strncmp(buf, "SIP/2.0 200", 11), "%s", buf);
+	close(fd);
+	ck_assert_int_eq(sock_addr_parse(&sa, udp, 0), 0);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(sendto(fd, req, sizeof(req), 0, (struct sockaddr *)&sa.ss, sa.len), 20);
+	p.fd = fd;
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	n = recv(fd, buf, sizeof(buf), 0);
+	ck_assert_int_ge(n, 20);
+	ck_assert_int_eq((uint8_t)buf[0] << 8 | (uint8_t)buf[1], 0x0101); /* Binding success */
+	close(fd);
+	ck_assert_msg(wait_text(e.events, "\"proto\":\"udp\"", 3000), "no udp detect.probe");
+	ck_assert_msg(wait_text(e.events, "\"event\":\"detect.probe\"", 3000), "no detect.probe");
+	env_down(&e);
+}
+END_TEST
+
+START_TEST(test_sighup_rereads_the_jwt_secret)
+{
+	struct env e;
+	char *out = NULL, *tok = token(600);
+	int rc;
+
+	env_up(&e, NULL);
+	free(tu_write(e.dir, "secret", "another-secret"));
+	kill(e.srv, SIGHUP);
+	ck_assert_msg(wait_text(e.events, "\"event\":\"config.reload\"", 5000), "no reload");
+	/* a token signed with the old secret no longer opens a tunnel */
+	rc = run_client(&e, "https", "localhost", 0, tok, NULL, &out);
+	ck_assert_int_eq(rc, 3);
+	ck_assert_msg(strstr(out, "invalid_token"), "%s", out);
+	free(out);
+	free(tok);
+	env_down(&e);
+}
+END_TEST
+
 TU_SUITE("tunnel", test_tunnel_https_direct_registers_and_relays_media,
          test_tunnel_https_through_tinyproxy_registers_and_relays_media,
          test_tunnel_http_through_tinyproxy_registers_and_relays_media,
@@ -701,4 +769,5 @@ TU_SUITE("tunnel", test_tunnel_https_direct_registers_and_relays_media,
          test_killing_sip_server_ends_channel_with_error,
          test_killing_proxy_ends_tunnel_and_its_channels,
          test_channel_limit_and_refused_connect_get_errors,
-         test_tcm_assigns_healthy_servers_and_skips_down_ones)
+         test_tcm_assigns_healthy_servers_and_skips_down_ones,
+         test_detect_server_answers_options_and_stun, test_sighup_rereads_the_jwt_secret)
