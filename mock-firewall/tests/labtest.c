@@ -89,7 +89,17 @@ int lt_listen(struct fwlab *l, const char *role, const char *const *specs, size_
 
 	if (n > 38)
 		return EINVAL;
-	snprintf(path, sizeof(path), "%s/mock-firewall/fwlab-echo", bd ? bd : ".");
+	if (bd) {
+		snprintf(path, sizeof(path), "%s/mock-firewall/fwlab-echo", bd);
+	} else {
+		/* Built next to the test runner. */
+		ssize_t k = readlink("/proc/self/exe", path, sizeof(path) - 16);
+		char *slash;
+
+		path[k > 0 ? k : 0] = '\0';
+		slash = strrchr(path, '/');
+		snprintf(slash ? slash + 1 : path, 16, "fwlab-echo");
+	}
 	argv[0] = path;
 	for (size_t i = 0; i < n; i++)
 		argv[i + 1] = (char *)specs[i];
