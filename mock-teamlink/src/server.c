@@ -254,7 +254,8 @@ static void sip_pump(struct channel *c)
 		if (n == STREAM_AGAIN)
 			return;
 		if (n == 0) {
-			channel_end(c, 0, "remote closed");
+			/* The endpoint's SIP flow is gone either way (docs §4): an error, not a CLOSE. */
+			channel_end(c, TL_E_REMOTE_RESET, "SIP server closed the connection");
 			return;
 		}
 		if (n < 0) {
