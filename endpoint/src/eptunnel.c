@@ -147,6 +147,16 @@ int eptunnel_sip(struct eptunnel *t, const char *host, unsigned port, const char
 	                    transport && strcmp(transport, "tls") == 0, &h, t);
 }
 
+void eptunnel_sip_close(struct eptunnel *t)
+{
+	if (!t || !t->sip)
+		return;
+	tlc_chan_close(t->sip);
+	t->sip = NULL;
+	t->sip_opened = 0;
+	t->sip_addr[0] = '\0';
+}
+
 int eptunnel_sip_send(struct eptunnel *t, const char *buf, size_t len)
 {
 	if (!t || !t->sip)
