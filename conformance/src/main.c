@@ -37,6 +37,8 @@ static const char usage_text[] =
         "  merge [--out DIR] [--junit F] [--json F] [--html F] RESULTS.json...\n"
         "        combine the results.json of shards into one set of reports\n"
         "  gc    remove labs left behind by a runner that was killed\n"
+        "  check-lab\n"
+        "        exit 0 if network namespaces can be created here, else 3 and the reason\n"
         "  help | --help, version | --version\n"
         "\n"
         "Exit codes: 0 all pass; 1 a check failed; 2 usage or configuration error;\n"
@@ -357,6 +359,21 @@ static int cmd_gc(int argc, char **argv)
 	return e ? EXIT_HARNESS : 0;
 }
 
+static int cmd_check_lab(int argc, char **argv)
+{
+	char why[512] = "";
+
+	(void)argv;
+	if (argc > 1)
+		return usage_err("check-lab takes no arguments%s", "");
+	if (fwlab_available(why, sizeof(why))) {
+		printf("onsight-conform: the lab cannot run here: %s\n", why);
+		return EXIT_HARNESS;
+	}
+	printf("onsight-conform: the lab can run here\n");
+	return 0;
+}
+
 static int cmd_help(int argc, char **argv)
 {
 	(void)argc;
@@ -379,7 +396,7 @@ static const struct cmd {
 } cmds[] = {
         {"run", cmd_run},           {"list", cmd_list},         {"analyze", cmd_analyze},
         {"selftest", cmd_selftest}, {"merge", cmd_merge},       {"gc", cmd_gc},
-        {"help", cmd_help},         {"--help", cmd_help},       {"-h", cmd_help},
+        {"check-lab", cmd_check_lab}, {"help", cmd_help}, {"--help", cmd_help}, {"-h", cmd_help},
         {"version", cmd_version},   {"--version", cmd_version},
 };
 
