@@ -394,10 +394,18 @@ static const struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
-        {"run", cmd_run},           {"list", cmd_list},         {"analyze", cmd_analyze},
-        {"selftest", cmd_selftest}, {"merge", cmd_merge},       {"gc", cmd_gc},
-        {"check-lab", cmd_check_lab}, {"help", cmd_help}, {"--help", cmd_help}, {"-h", cmd_help},
-        {"version", cmd_version},   {"--version", cmd_version},
+        {"run", cmd_run},
+        {"list", cmd_list},
+        {"analyze", cmd_analyze},
+        {"selftest", cmd_selftest},
+        {"merge", cmd_merge},
+        {"gc", cmd_gc},
+        {"check-lab", cmd_check_lab},
+        {"help", cmd_help},
+        {"--help", cmd_help},
+        {"-h", cmd_help},
+        {"version", cmd_version},
+        {"--version", cmd_version},
 };
 
 int main(int argc, char **argv)

@@ -29,7 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 /* snprintf for paths: truncation is detected by the caller's later open(), never silent
  * memory damage; the wrapper keeps gcc's truncation warnings for literal buffers quiet. */
 static int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -220,7 +219,7 @@ static int setup(struct ctx *c)
 		snprintf(c->adapter_path, sizeof(c->adapter_path), "%s", o->adapter_path);
 	else
 		pathf(c->adapter_path, sizeof(c->adapter_path),
-		         "%s/conformance/adapters/onsight-ref.json", runner_source_dir());
+		      "%s/conformance/adapters/onsight-ref.json", runner_source_dir());
 	if ((e = adapter_load(&c->ad, c->adapter_path, err, sizeof(err)))) {
 		fprintf(stderr, "onsight-conform: %s\n", err);
 		return EXIT_USAGE;
@@ -290,7 +289,7 @@ static int setup(struct ctx *c)
 		snprintf(c->accounts, sizeof(c->accounts), "%s", acc);
 	else
 		pathf(c->accounts, sizeof(c->accounts), "%s/mock-oam/examples/accounts.json",
-		         runner_source_dir());
+		      runner_source_dir());
 	find_tooldirs(c);
 	return 0;
 }

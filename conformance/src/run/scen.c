@@ -1203,6 +1203,10 @@ static void step_call_out(struct scen *s, const struct conform_step *st, const c
 		step_log(s, name, "skipped: capability call-out not declared");
 		return;
 	}
+	if (!s->last_reg[0] && !counted(s, "registered")) {
+		step_log(s, name, "skipped: the endpoint is registered with no SIP server");
+		return;
+	}
 	/* The endpoint places the call itself ({call_uri} on its command line). */
 	int ok = wait_count(s, "call.end", ended, st->timeout_s + st->seconds + 10);
 	step_log(s, name, ok ? "a call was placed and ended" : "no call seen within %.0f s",
@@ -1311,7 +1315,7 @@ static json_t *judge(struct scen *s, const json_t *artifacts, int with_data)
 	{
 		const char *kind = json_string_value(json_object_get(a, "kind"));
 		pathf(path, sizeof(path), "%s/%s", s->dir,
-		         json_string_value(json_object_get(a, "path")));
+		      json_string_value(json_object_get(a, "path")));
 		if (!with_data)
 			break;
 		if (!strcmp(kind, "capture"))
