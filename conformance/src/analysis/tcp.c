@@ -183,7 +183,8 @@ void tcp_flush(struct conform_timeline *t)
 		flow_end(t, t->tcp->lru_tail);
 }
 
-static struct flow *flow_find(struct tcp_table *tt, const struct pktinfo *pi, uint32_t h, int *dir)
+static struct flow *flow_find(struct tcp_table *tt, const struct pktinfo *pi, uint32_t h,
+                              int *dir)
 {
 	size_t n = pi->af == AF_INET6 ? 16 : 4;
 
@@ -407,7 +408,8 @@ static void dir_data(struct conform_timeline *t, struct flow *f, struct tcp_dir 
 	dir_decode(t, f, d);
 }
 
-void tcp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len)
+void tcp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
+                size_t len)
 {
 	struct tcp_table *tt = t->tcp;
 	size_t off = (size_t)(p[12] >> 4) * 4;

@@ -292,8 +292,8 @@ int conform_timeline_add_journal_mem(struct conform_timeline *t, const char *tex
 	return 0;
 }
 
-int conform_timeline_add_journal(struct conform_timeline *t, const char *path, const char *service,
-                                 char *err, size_t errlen)
+int conform_timeline_add_journal(struct conform_timeline *t, const char *path,
+                                 const char *service, char *err, size_t errlen)
 {
 	char svc[128];
 	FILE *f = NULL;
@@ -322,8 +322,7 @@ int conform_timeline_add_journal(struct conform_timeline *t, const char *path, c
 
 			if (nc > JOURNAL_MAX_FILE) {
 				rc = EFBIG;
-				snprintf(err, errlen, "%s: larger than %u bytes", path,
-				         JOURNAL_MAX_FILE);
+				snprintf(err, errlen, "%s: larger than %u bytes", path, JOURNAL_MAX_FILE);
 				goto out;
 			}
 			nb = realloc(buf, nc);
