@@ -11,6 +11,7 @@
 #include "probe.h"
 #include "rtp.h"
 #include "sipconn.h"
+#include "sipmsg.h"
 #include "sipua.h"
 #include "status.h"
 
@@ -59,6 +60,8 @@ struct app {
 	struct tl_try tries[APP_MAX_TUNNEL_TRIES];
 	unsigned ntries, try_i;
 	int tun_up;
+	int asking_private; /* OPTIONS to the private server inside the tunnel is pending */
+	uint64_t ask_timer;
 	/* timers */
 	uint64_t step_timer, call_timer, hold_timer, stop_timer;
 	unsigned failures;
@@ -86,6 +89,10 @@ static void teardown(struct app *a)
 	if (a->hold_timer)
 		evloop_timer_cancel(a->loop, a->hold_timer);
 	a->call_timer = a->hold_timer = 0;
+	if (a->ask_timer)
+		evloop_timer_cancel(a->loop, a->ask_timer);
+	a->ask_timer = 0;
+	a->asking_private = 0;
 	sipua_free(a->ua);
 	a->ua = NULL;
 	sipconn_free(a->conn);
@@ -95,7 +102,8 @@ static void teardown(struct app *a)
 		a->tun = NULL;
 		if (a->tun_up)
 			status_emit(a->st, "tunnel", "{s:s, s:s, s:s}", "state", "closed", "server",
-			            a->tries[a->try_i].server, "reason", "restart");
+			            a->tries[a->try_i].server, "reason",
+			            a->stopping ? "stop" : "restart");
 	}
 	a->tun_up = 0;
 	sipframe_free(a->tframe);
@@ -282,6 +290,90 @@ static void connect_direct(struct app *a)
 
 /* ---- TeamLink path ---- */
 
+static void emit_server(struct app *a, const char *chosen, const char *reason)
+{
+	status_emit(a->st, "sip.server", "{s:s, s:s, s:i, s:s, s:s}", "chosen", chosen, "host",
+	            a->sip_host, "port", (int)a->sip_port, "reason", reason, "path",
+	            a->path == PATH_TEAMLINK ? "teamlink" : "direct");
+}
+
+static void start_tunnel_ua(struct app *a)
+{
+	char lh[64];
+	unsigned lp = 0;
+	int err;
+
+	eptunnel_local(a->tun, lh, sizeof(lh), &lp);
+	if (!lh[0]) {
+		/* The server did not say which address it uses: fall back to ours. */
+		char route[64];
+
+		netwatch_state(lh, sizeof(lh), route, sizeof(route));
+		lp = 5060;
+	}
+	err = start_ua(a, lh, lp);
+	if (err)
+		retry(a, "register", strerror(err), step_connect);
+}
+
+/* The private server did not answer OPTIONS through the tunnel: the public one, through
+ * the same tunnel (note §4, §3 scenario 4). Runs from a timer, outside channel callbacks. */
+static void private_unanswered(void *arg)
+{
+	struct app *a = arg;
+	char reason[300];
+	int err;
+
+	a->ask_timer = 0;
+	if (!a->asking_private)
+		return;
+	a->asking_private = 0;
+	eptunnel_sip_close(a->tun);
+	sipframe_free(a->tframe);
+	a->tframe = NULL;
+	snprintf(reason, sizeof(reason), "private %.200s did not answer OPTIONS through the tunnel",
+	         a->cfg.priv.host);
+	str_copy(a->sip_host, a->cfg.pub.host, sizeof(a->sip_host));
+	a->sip_port = a->cfg.pub.port;
+	emit_server(a, "public", reason);
+	err = sipframe_alloc(&a->tframe, SIPFRAME_MAX_MSG);
+	if (!err)
+		err = eptunnel_sip(a->tun, a->sip_host, a->sip_port,
+		                   a->cfg.transport == EPC_TLS ? "tls" : "tcp");
+	if (err)
+		retry(a, "tunnel", strerror(err), step_connect);
+}
+
+static void private_answered(struct app *a, int status)
+{
+	char reason[128];
+
+	if (a->ask_timer)
+		evloop_timer_cancel(a->loop, a->ask_timer);
+	a->ask_timer = 0;
+	a->asking_private = 0;
+	snprintf(reason, sizeof(reason), "private answered OPTIONS through the tunnel (%d)", status);
+	emit_server(a, "private", reason);
+	start_tunnel_ua(a);
+}
+
+static void ask_private(struct app *a)
+{
+	char req[1024], lh[64];
+	unsigned lp = 0;
+	int n;
+
+	eptunnel_local(a->tun, lh, sizeof(lh), &lp);
+	n = probe_build_options(req, sizeof(req), a->sip_host, a->sip_port,
+	                        a->cfg.transport == EPC_TLS ? "tls" : "tcp", lh[0] ? lh : "0.0.0.0",
+	                        lp ? lp : 5060);
+	if (n < 0 || eptunnel_sip_send(a->tun, req, (size_t)n)) {
+		set_timer(a, &a->ask_timer, 0, private_unanswered);
+		return;
+	}
+	set_timer(a, &a->ask_timer, a->o->detect_timeout_ms, private_unanswered);
+}
+
 static void tunnel_next(struct app *a);
 
 static void tun_sip_data(void *arg, const uint8_t *buf, size_t len)
@@ -308,6 +400,20 @@ static void tun_sip_data(void *arg, const uint8_t *buf, size_t len)
 			retry(a, "sip", "unframeable SIP stream in the tunnel", step_connect);
 			return;
 		}
+		if (a->asking_private) {
+			struct sipmsg *m = malloc(sizeof(*m));
+
+			if (m && sipmsg_parse(m, msg, mlen) == 0 && !m->is_request &&
+			    strcmp(m->cseq_method, "OPTIONS") == 0) {
+				int status = m->status;
+
+				free(m);
+				private_answered(a, status);
+				continue;
+			}
+			free(m);
+			continue;
+		}
 		if (a->ua)
 			(void)sipua_input(a->ua, msg, mlen);
 		if (!a->tframe)
@@ -318,18 +424,19 @@ static void tun_sip_data(void *arg, const uint8_t *buf, size_t len)
 static void tun_sip_open(void *arg, int ok, const char *reason)
 {
 	struct app *a = arg;
-	char lh[64];
-	unsigned lp = 0;
-	int err;
 
+	if (a->asking_private) {
+		if (ok)
+			ask_private(a);
+		else
+			set_timer(a, &a->ask_timer, 0, private_unanswered);
+		return;
+	}
 	if (!ok) {
 		retry(a, "sip", reason, step_connect);
 		return;
 	}
-	eptunnel_local(a->tun, lh, sizeof(lh), &lp);
-	err = start_ua(a, lh, lp);
-	if (err)
-		retry(a, "register", strerror(err), step_connect);
+	start_tunnel_ua(a);
 }
 
 static void tun_up(void *arg)
@@ -467,6 +574,16 @@ static int run_detect(struct app *a)
 	json_t *probes = json_array();
 	int all_open = 1;
 
+	for (i = 0; i < n; i++) {
+		unsigned k = strcmp(plan[i].proto, "tcp-sip") == 0 ? 0
+		        : strcmp(plan[i].proto, "tls-sip") == 0    ? 1
+		        : plan[i].port == DETECT_STUN_PORT         ? 2
+		                                                   : 3;
+
+		if (a->o->detect_ports[k])
+			plan[i].port = a->o->detect_ports[k];
+	}
+
 	for (i = 0; i < n && target; i++) {
 		char reason[256] = "", mapped[SOCK_ADDR_STRLEN] = "";
 		int status = 0, err;
@@ -511,6 +628,13 @@ static void choose_server(struct app *a)
 	char reason[300];
 
 	str_copy(reason, why, sizeof(reason));
+	if (ch == CHOOSE_ASK_PRIVATE && a->path == PATH_TEAMLINK) {
+		/* The OPTIONS goes where the SIP would go: through the tunnel, once it is up. */
+		a->asking_private = 1;
+		str_copy(a->sip_host, a->cfg.priv.host, sizeof(a->sip_host));
+		a->sip_port = a->cfg.priv.port;
+		return;
+	}
 	if (ch == CHOOSE_ASK_PRIVATE) {
 		char r2[256];
 		int status = 0;
@@ -529,15 +653,10 @@ static void choose_server(struct app *a)
 	if (ch == CHOOSE_PRIVATE) {
 		hp = &a->cfg.priv;
 		chosen = "private";
-		/* The private server is on the internal network: it is reached directly, never
-		 * through a tunnel to the cloud (note §4, §3 scenario 4). */
-		a->path = PATH_DIRECT;
 	}
 	str_copy(a->sip_host, hp->host, sizeof(a->sip_host));
 	a->sip_port = hp->port;
-	status_emit(a->st, "sip.server", "{s:s, s:s, s:i, s:s, s:s}", "chosen", chosen, "host",
-	            a->sip_host, "port", (int)a->sip_port, "reason", reason, "path",
-	            a->path == PATH_TEAMLINK ? "teamlink" : "direct");
+	emit_server(a, chosen, reason);
 }
 
 static void step_connect(void *arg)

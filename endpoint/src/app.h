@@ -25,6 +25,9 @@ struct app_opts {
 	unsigned retry_min_ms, retry_max_ms;
 	int stdout_fd; /* status lines (1), -1 for none */
 	int no_netwatch;
+	/* Firewall Detect ports (0: the note's 5060, 5061, 3478, 15000); tests on loopback
+	 * cannot bind those. */
+	unsigned detect_ports[4];
 };
 
 /* Runs until --duration passes or SIGTERM/SIGINT. Returns the exit status. */

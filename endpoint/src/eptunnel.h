@@ -39,6 +39,8 @@ void eptunnel_free(struct eptunnel *t);
 /* OPEN_SIP to the SIP server; transport "tcp" | "tls". */
 int eptunnel_sip(struct eptunnel *t, const char *host, unsigned port, const char *transport)
         __attribute__((warn_unused_result));
+/* Closes the SIP channel (CLOSE); another may be opened after. */
+void eptunnel_sip_close(struct eptunnel *t);
 int eptunnel_sip_send(struct eptunnel *t, const char *buf, size_t len)
         __attribute__((warn_unused_result));
 /* OPEN_UDP to host:port carrying r's packets both ways. */

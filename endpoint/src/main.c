@@ -39,6 +39,8 @@ static void usage(FILE *f)
 	        "  --retry-min MS, --retry-max MS  backoff bounds (default 500, 10000)\n"
 	        "  --duration S           stop after S seconds (default: until SIGTERM)\n"
 	        "  --no-netwatch          do not watch the network for changes\n"
+	        "  --detect-ports A,B,C,D Firewall Detect ports instead of 5060,5061,3478,15000\n"
+	        "                         (tests on loopback)\n"
 	        "  --log-level L          err|warn|info|debug (stderr)\n"
 	        "  --help, --version\n"
 	        "Status: JSON Lines on stdout. Faults:\n");
@@ -82,8 +84,20 @@ enum {
 	O_NONET,
 	O_LOGLEVEL,
 	O_HELP,
-	O_VERSION
+	O_VERSION,
+	O_DPORTS
 };
+
+/* "SIP,SIPS,STUN,MEDIA" */
+static int parse_ports(const char *s, unsigned out[4])
+{
+	if (sscanf(s, "%u,%u,%u,%u", &out[0], &out[1], &out[2], &out[3]) != 4)
+		return EINVAL;
+	for (int i = 0; i < 4; i++)
+		if (out[i] == 0 || out[i] > 65535)
+			return EINVAL;
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -108,6 +122,7 @@ int main(int argc, char **argv)
 	        {"retry-max", 1, 0, O_RMAX},
 	        {"duration", 1, 0, O_DURATION},
 	        {"no-netwatch", 0, 0, O_NONET},
+	        {"detect-ports", 1, 0, O_DPORTS},
 	        {"log-level", 1, 0, O_LOGLEVEL},
 	        {"help", 0, 0, O_HELP},
 	        {"version", 0, 0, O_VERSION},
@@ -198,6 +213,9 @@ int main(int argc, char **argv)
 			break;
 		case O_NONET:
 			o.no_netwatch = 1;
+			break;
+		case O_DPORTS:
+			bad |= parse_ports(optarg, o.detect_ports);
 			break;
 		case O_LOGLEVEL:
 			lvl = optarg;

@@ -17,16 +17,15 @@
 #include <string.h>
 #include <unistd.h>
 
-static int build_options(char *buf, size_t cap, const char *host, unsigned port,
-                         const char *transport, const struct sock_addr *local)
+int probe_build_options(char *buf, size_t cap, const char *host, unsigned port,
+                        const char *transport, const char *local_host, unsigned local_port)
 {
-	char lh[SOCK_ADDR_STRLEN], branch[17], tag[17], cid[25];
+	char branch[17], tag[17], cid[25];
 	const char *tp = strcmp(transport, "tls") == 0 ? "TLS"
 	        : strcmp(transport, "udp") == 0        ? "UDP"
 	                                               : "TCP";
-	int v6 = local->ss.ss_family == AF_INET6, n;
+	int v6 = strchr(local_host, ':') != NULL, n;
 
-	sock_addr_host(local, lh, sizeof(lh));
 	sip_random_token(branch, 16);
 	sip_random_token(tag, 16);
 	sip_random_token(cid, 24);
@@ -41,9 +40,18 @@ static int build_options(char *buf, size_t cap, const char *host, unsigned port,
 	             "Accept: application/sdp\r\n"
 	             "User-Agent: onsight-ref/" ONSIGHT_VERSION "\r\n"
 	             "Content-Length: 0\r\n\r\n",
-	             host, port, tp, v6 ? "[" : "", lh, v6 ? "]" : "", sock_addr_port(local),
-	             branch, tag, host, port, cid);
+	             host, port, tp, v6 ? "[" : "", local_host, v6 ? "]" : "", local_port, branch,
+	             tag, host, port, cid);
 	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+static int build_options(char *buf, size_t cap, const char *host, unsigned port,
+                         const char *transport, const struct sock_addr *local)
+{
+	char lh[SOCK_ADDR_STRLEN];
+
+	sock_addr_host(local, lh, sizeof(lh));
+	return probe_build_options(buf, cap, host, port, transport, lh, sock_addr_port(local));
 }
 
 static int read_response(int fd, SSL *ssl, int stream, uint64_t deadline, int *status, char *reason,

@@ -768,6 +768,16 @@ int sipua_input(struct sipua *ua, const char *buf, size_t len)
 	return 0;
 }
 
+const char *sipua_reg_call_id(const struct sipua *ua)
+{
+	return ua ? ua->reg_call_id : "";
+}
+
+const char *sipua_call_id(const struct sipua *ua)
+{
+	return ua ? ua->call.call_id : "";
+}
+
 unsigned long sipua_bad_messages(const struct sipua *ua)
 {
 	return ua ? ua->bad : 0;

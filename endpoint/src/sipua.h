@@ -66,6 +66,9 @@ int sipua_in_call(const struct sipua *ua);
 /* One framed SIP message from the transport. Malformed input is counted and dropped;
  * returns 0 or the parse error (never fatal). */
 int sipua_input(struct sipua *ua, const char *buf, size_t len);
+/* Call-IDs of the registration and of the current call ("" if none): tests, fuzzer. */
+const char *sipua_reg_call_id(const struct sipua *ua);
+const char *sipua_call_id(const struct sipua *ua);
 /* Messages dropped as malformed so far. */
 unsigned long sipua_bad_messages(const struct sipua *ua);
 

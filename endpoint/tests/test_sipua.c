@@ -355,8 +355,8 @@ START_TEST(test_sipua_drops_garbage_and_keeps_working)
 	                      "SIP/2.0 200\r\n\r\n",
 	                      "\x01\x02\x03\xff",
 	                      "INVITE sip:a@b SIP/2.0\r\n\r\n",
-	                      "SIP/2.0 999 X\r\nVia: SIP/2.0/TCP a\r\nFrom: <sip:a@b>\r\nTo: "
-	                      "<sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n"};
+	                      ("SIP/2.0 999 X\r\nVia: SIP/2.0/TCP a\r\nFrom: <sip:a@b>\r\nTo: "
+	                       "<sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n")};
 	unsigned i;
 
 	fx_init(&f, 1, 0);
