@@ -8,8 +8,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct conform_timeline_limits lim = {.max_events = 20000, .max_flows = 64,
-	                                      .max_stream_buf = 16384};
+	struct conform_timeline_limits lim = {
+	        .max_events = 20000, .max_flows = 64, .max_stream_buf = 16384};
 	struct conform_timeline *t = NULL;
 	char err[256];
 

@@ -26,26 +26,26 @@ struct conform_scenario; /* opaque: one loaded and validated scenario file */
 
 /* What the runner executes, in order. The loader has already checked kinds and keys. */
 enum conform_step_kind {
-	CONFORM_STEP_WAIT,     /* wait for an endpoint status event `for` (new since the step
+	CONFORM_STEP_WAIT, /* wait for an endpoint status event `for` (new since the step
 	                          began), at most timeout_s */
-	CONFORM_STEP_CALL_IN,  /* the far-end peer calls the endpoint; call lasts seconds */
+	CONFORM_STEP_CALL_IN, /* the far-end peer calls the endpoint; call lasts seconds */
 	CONFORM_STEP_CALL_OUT, /* the endpoint calls `uri` (default sip:peer@<domain>) */
-	CONFORM_STEP_HANGUP,   /* end the current call */
-	CONFORM_STEP_MIGRATE,  /* move the endpoint: `to` is "inside" or "outside" */
-	CONFORM_STEP_APPLY,    /* swap the firewall rules to `profile` */
-	CONFORM_STEP_SLEEP,    /* let time pass: seconds */
-	CONFORM_STEP_STOP,     /* stop the endpoint (SIGTERM) */
+	CONFORM_STEP_HANGUP, /* end the current call */
+	CONFORM_STEP_MIGRATE, /* move the endpoint: `to` is "inside" or "outside" */
+	CONFORM_STEP_APPLY, /* swap the firewall rules to `profile` */
+	CONFORM_STEP_SLEEP, /* let time pass: seconds */
+	CONFORM_STEP_STOP, /* stop the endpoint (SIGTERM) */
 };
 
 struct conform_step {
 	enum conform_step_kind kind;
-	const char *do_name;  /* the "do" string as written */
-	const char *event;    /* WAIT: endpoint status event name, e.g. "registered" */
-	const char *to;       /* MIGRATE: "inside" | "outside" */
-	const char *profile;  /* APPLY: profile name or path */
-	const char *uri;      /* CALL_OUT: NULL = the peer of the scenario's domain */
-	double timeout_s;     /* WAIT (default 10), CALL_IN/CALL_OUT: answer timeout (10) */
-	double seconds;       /* SLEEP: seconds; CALL_IN/CALL_OUT: call length (default 3) */
+	const char *do_name; /* the "do" string as written */
+	const char *event; /* WAIT: endpoint status event name, e.g. "registered" */
+	const char *to; /* MIGRATE: "inside" | "outside" */
+	const char *profile; /* APPLY: profile name or path */
+	const char *uri; /* CALL_OUT: NULL = the peer of the scenario's domain */
+	double timeout_s; /* WAIT (default 10), CALL_IN/CALL_OUT: answer timeout (10) */
+	double seconds; /* SLEEP: seconds; CALL_IN/CALL_OUT: call length (default 3) */
 };
 
 /* Loads and validates a scenario file (strict keys, known requirement IDs, valid rules and
@@ -73,7 +73,7 @@ const char *conform_scenario_title(const struct conform_scenario *s);
 const char *conform_scenario_profile(const struct conform_scenario *s);
 const char *conform_scenario_account(const struct conform_scenario *s);
 const char *conform_scenario_path(const struct conform_scenario *s); /* "" when parsed */
-double conform_scenario_deadline(const struct conform_scenario *s);   /* deadline_s */
+double conform_scenario_deadline(const struct conform_scenario *s); /* deadline_s */
 /* Scenario-level capabilities ("requires"), NULL-terminated. */
 const char *const *conform_scenario_requires(const struct conform_scenario *s);
 /* Note sections ("note"), NULL-terminated. */
@@ -90,26 +90,25 @@ size_t conform_scenario_step_count(const struct conform_scenario *s);
 const struct conform_step *conform_scenario_step(const struct conform_scenario *s, size_t i);
 
 struct conform_check_info {
-	const char *id;          /* "S2.3" */
+	const char *id; /* "S2.3" */
 	const char *description;
-	const char *const *req;  /* requirement IDs, NULL-terminated */
+	const char *const *req; /* requirement IDs, NULL-terminated */
 	const char *const *requires; /* capabilities, NULL-terminated (may be empty) */
-	const char *const *catches;  /* reference-endpoint faults this check is meant to trip */
+	const char *const *catches; /* reference-endpoint faults this check is meant to trip */
 };
 size_t conform_scenario_check_count(const struct conform_scenario *s);
-const struct conform_check_info *conform_scenario_check(const struct conform_scenario *s,
-                                                        size_t i);
+const struct conform_check_info *conform_scenario_check(const struct conform_scenario *s, size_t i);
 
 /* ---- timeline (contracts §F, docs/timeline.md) ---------------------------------------- */
 
 struct conform_timeline; /* opaque */
 
 struct conform_timeline_limits {
-	size_t max_events;      /* default 2,000,000: further events are counted, not kept */
-	size_t max_flows;       /* TCP flows tracked at once (default 65536) */
-	size_t max_stream_buf;  /* per direction reassembly + message buffer (default 256 KiB) */
-	unsigned rtp_port_min;  /* RTP heuristic port range, default 1024..65535: the checks */
-	unsigned rtp_port_max;  /* judge the configured media range, the decoder must see all */
+	size_t max_events; /* default 2,000,000: further events are counted, not kept */
+	size_t max_flows; /* TCP flows tracked at once (default 65536) */
+	size_t max_stream_buf; /* per direction reassembly + message buffer (default 256 KiB) */
+	unsigned rtp_port_min; /* RTP heuristic port range, default 1024..65535: the checks */
+	unsigned rtp_port_max; /* judge the configured media range, the decoder must see all */
 };
 
 int conform_timeline_alloc(struct conform_timeline **tp,
@@ -127,11 +126,10 @@ int conform_timeline_add_pcap_mem(struct conform_timeline *t, const void *data, 
 /* A JSON Lines journal. Lines without "service" get `service` (NULL = base name of the file
  * up to the first '.'). Lines that are not JSON objects with "ts" and "event" are counted
  * as skipped (conform_timeline_stats), not fatal. */
-int conform_timeline_add_journal(struct conform_timeline *t, const char *path,
-                                 const char *service, char *err, size_t errlen) CONFORM_WUR;
+int conform_timeline_add_journal(struct conform_timeline *t, const char *path, const char *service,
+                                 char *err, size_t errlen) CONFORM_WUR;
 int conform_timeline_add_journal_mem(struct conform_timeline *t, const char *text, size_t len,
-                                     const char *service, char *err, size_t errlen)
-        CONFORM_WUR;
+                                     const char *service, char *err, size_t errlen) CONFORM_WUR;
 /* Flushes per-flow state (unanswered SYNs, RTP/UDP stream summaries) and sorts by time.
  * Called implicitly by the functions below; adding after it is allowed (re-sorts). */
 void conform_timeline_finish(struct conform_timeline *t);
@@ -145,20 +143,19 @@ int conform_timeline_save(struct conform_timeline *t, const char *path, char *er
                           size_t errlen) CONFORM_WUR;
 
 struct conform_timeline_stats {
-	unsigned long long frames;         /* pcap records read */
-	unsigned long long bytes;          /* captured bytes read */
-	unsigned long long undecoded;      /* frames not IPv4/IPv6 or truncated */
+	unsigned long long frames; /* pcap records read */
+	unsigned long long bytes; /* captured bytes read */
+	unsigned long long undecoded; /* frames not IPv4/IPv6 or truncated */
 	unsigned long long dropped_events; /* over max_events */
 	unsigned long long journal_lines;
 	unsigned long long journal_skipped;
-	unsigned long long tcp_gaps;       /* reassembly gaps (lost or uncaptured segments) */
+	unsigned long long tcp_gaps; /* reassembly gaps (lost or uncaptured segments) */
 };
 void conform_timeline_stats(const struct conform_timeline *t, struct conform_timeline_stats *st);
 
 /* Address book used by {"host": NAME} matchers: starts with the lab address plan (contracts
  * §A); the runner may add or override (e.g. from fwlab_host_addr). name may be a glob. */
-int conform_hosts_add(struct conform_timeline *t, const char *name, const char *addr)
-        CONFORM_WUR;
+int conform_hosts_add(struct conform_timeline *t, const char *name, const char *addr) CONFORM_WUR;
 
 /* ---- checks and verdicts -------------------------------------------------------------- */
 
@@ -168,9 +165,9 @@ const char *conform_verdict_name(enum conform_verdict v); /* "pass" "fail" "n/a"
 struct conform_evidence {
 	double t;
 	const char *kind;
-	const char *src;     /* "pcap:ep#12" or "journal:mock-sip" */
+	const char *src; /* "pcap:ep#12" or "journal:mock-sip" */
 	const char *capture; /* NULL for journal events */
-	long frame;          /* 0 for journal events */
+	long frame; /* 0 for journal events */
 	const char *summary; /* one line, e.g. "sip.request REGISTER 198.51.100.10:5060 -> ..." */
 };
 
@@ -179,8 +176,8 @@ struct conform_result {
 	enum conform_verdict verdict;
 	const char *expected; /* human text: what the rule wants */
 	const char *observed; /* human text: what the timeline shows */
-	const char *reason;   /* n/a or error reason, else NULL */
-	size_t n_evidence;    /* at most 8 events named */
+	const char *reason; /* n/a or error reason, else NULL */
+	size_t n_evidence; /* at most 8 events named */
 	const struct conform_evidence *evidence;
 };
 
@@ -207,9 +204,9 @@ void conform_results_print(const struct conform_results *r, FILE *f);
 /* ---- requirements (docs/requirements.md) ---------------------------------------------- */
 
 struct conform_requirement {
-	const char *id;    /* "R-AUTH-1" */
+	const char *id; /* "R-AUTH-1" */
 	const char *title;
-	const char *note;  /* "§1, §1.1" */
+	const char *note; /* "§1, §1.1" */
 };
 size_t conform_requirement_count(void);
 const struct conform_requirement *conform_requirement_get(size_t i);

@@ -11,9 +11,9 @@
 #include "conform/analysis.h"
 
 /* Caps of the decoders (docs/timeline.md). */
-#define AN_MAX_HEAD 65536     /* SIP/HTTP message head + SIP body */
-#define AN_MAX_HEADERS 64     /* headers looked at per message */
-#define AN_MAX_HDRVAL 1024    /* bytes of one header value kept */
+#define AN_MAX_HEAD 65536 /* SIP/HTTP message head + SIP body */
+#define AN_MAX_HEADERS 64 /* headers looked at per message */
+#define AN_MAX_HDRVAL 1024 /* bytes of one header value kept */
 #define AN_MAX_UDP_FLOWS 65536
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -41,7 +41,7 @@ struct conform_timeline {
 		double t;
 		size_t seq;
 		json_t *ev;
-	} *ev;
+	} * ev;
 	size_t n, cap;
 	bool sorted;
 	struct conform_timeline_stats st;
@@ -79,8 +79,7 @@ void tcp_flush(struct conform_timeline *t);
 /* UDP (udp.c). */
 int udp_table_alloc(struct udp_table **up);
 void udp_table_free(struct udp_table *ut);
-void udp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                size_t len);
+void udp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len);
 void udp_flush(struct conform_timeline *t);
 
 /* Application decoders (appdec.c). Each returns the number of bytes of `p` that form one
@@ -89,8 +88,8 @@ void udp_flush(struct conform_timeline *t);
 /* Start line test: 1 SIP, 2 HTTP, 0 need more bytes, -1 neither. */
 int text_proto(const uint8_t *p, size_t len);
 bool sip_looks_like(const uint8_t *p, size_t len);
-long sip_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                size_t len, bool stream);
+long sip_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len,
+                bool stream);
 bool http_looks_like(const uint8_t *p, size_t len);
 enum http_next { HTTP_NEXT_SAME, HTTP_NEXT_TUNNEL, HTTP_NEXT_OPAQUE };
 /* req_method/req_upgrade: per-direction pairing state kept by the caller (the request seen in
@@ -102,17 +101,16 @@ struct http_pair {
 	bool upgrade_ws;
 	char protocol[64];
 };
-long http_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                 size_t len, struct http_pair *pair, enum http_next *next);
+long http_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len,
+                 struct http_pair *pair, enum http_next *next);
 bool tls_looks_like(const uint8_t *p, size_t len);
 /* Decodes ClientHello / alert records; *opaque set when the stream turns opaque (after
  * ChangeCipherSpec/ApplicationData, or any server-side handshake). */
-long tls_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                size_t len, bool *opaque);
+long tls_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len,
+                bool *opaque);
 bool stun_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
                  size_t len);
-bool dns_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                size_t len);
+bool dns_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len);
 
 /* Hosts (hosts.c): the lab address plan plus additions. */
 int hosts_init(struct conform_timeline *t);
@@ -131,7 +129,7 @@ struct rule_out {
 	enum conform_verdict verdict;
 	char *expected; /* malloc'd */
 	char *observed; /* malloc'd */
-	char *reason;   /* malloc'd or NULL */
+	char *reason; /* malloc'd or NULL */
 	size_t ev_idx[8];
 	size_t n_ev;
 };

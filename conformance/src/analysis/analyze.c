@@ -214,19 +214,20 @@ json_t *conform_results_json(const struct conform_results *r)
 		for (size_t k = 0; ev && k < c->n_evidence; k++) {
 			const struct conform_evidence *e = &c->evidence[k];
 
-			json_array_append_new(ev, json_pack("{s:f, s:s, s:s, s:s?, s:I, s:s}", "t", e->t,
-			                                    "kind", e->kind, "src", e->src, "capture",
-			                                    e->capture, "frame", (json_int_t)e->frame,
-			                                    "summary", e->summary));
+			json_array_append_new(
+			        ev,
+			        json_pack("{s:f, s:s, s:s, s:s?, s:I, s:s}", "t", e->t, "kind",
+			                  e->kind, "src", e->src, "capture", e->capture, "frame",
+			                  (json_int_t)e->frame, "summary", e->summary));
 		}
 		cnt[c->verdict]++;
-		json_array_append_new(
-		        checks, json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s?, s:o}", "id",
-		                          c->check->id, "req", str_array(c->check->req),
-		                          "description", c->check->description, "verdict",
-		                          conform_verdict_name(c->verdict), "expected", c->expected,
-		                          "observed", c->observed, "reason", c->reason, "evidence",
-		                          ev));
+		json_array_append_new(checks,
+		                      json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s?, s:o}", "id",
+		                                c->check->id, "req", str_array(c->check->req),
+		                                "description", c->check->description, "verdict",
+		                                conform_verdict_name(c->verdict), "expected",
+		                                c->expected, "observed", c->observed, "reason",
+		                                c->reason, "evidence", ev));
 	}
 	out = json_pack("{s:s, s:o, s:{s:i, s:i, s:i, s:i}, s:s}", "scenario", r->scenario,
 	                "checks", checks, "summary", "pass", cnt[CONFORM_PASS], "fail",
@@ -406,7 +407,8 @@ int conform_analyze_main(int argc, char **argv)
 	}
 	if (json_out) {
 		json_t *j = conform_results_json(r);
-		int w = j ? json_dump_file(j, json_out, JSON_INDENT(1) | JSON_REAL_PRECISION(16)) : -1;
+		int w = j ? json_dump_file(j, json_out, JSON_INDENT(1) | JSON_REAL_PRECISION(16))
+		          : -1;
 
 		json_decref(j);
 		if (w) {
@@ -421,10 +423,12 @@ int conform_analyze_main(int argc, char **argv)
 		conform_timeline_stats(t, &st);
 		conform_results_print(r, stdout);
 		printf("%s: %zu events (%llu frames, %llu journal lines); verdict %s\n",
-		       conform_scenario_id(s), conform_timeline_count(t), st.frames, st.journal_lines,
-		       conform_verdict_name(conform_results_worst(r)));
+		       conform_scenario_id(s), conform_timeline_count(t), st.frames,
+		       st.journal_lines, conform_verdict_name(conform_results_worst(r)));
 	}
-	rc = conform_results_worst(r) == CONFORM_FAIL ? 1 : conform_results_worst(r) == CONFORM_ERROR ? 1 : 0;
+	rc = conform_results_worst(r) == CONFORM_FAIL       ? 1
+	        : conform_results_worst(r) == CONFORM_ERROR ? 1
+	                                                    : 0;
 out:
 	conform_results_free(r);
 	conform_timeline_free(t);

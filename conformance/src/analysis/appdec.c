@@ -195,8 +195,8 @@ static void set_uri(json_t *ev, const char *key, const struct hdr *h)
 
 /* ---- SIP (RFC 3261) -------------------------------------------------------------------- */
 
-long sip_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                size_t len, bool stream)
+long sip_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len,
+                bool stream)
 {
 	struct hdr h[AN_MAX_HEADERS];
 	size_t hend, adv, nh, i = 0;
@@ -242,7 +242,8 @@ long sip_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint
 				ev_set_strn(ev, "reason", s + 12, (size_t)l - 12);
 		} else {
 			const char *sp1 = memchr(s, ' ', (size_t)l);
-			const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(s + l - sp1 - 1)) : NULL;
+			const char *sp2 =
+			        sp1 ? memchr(sp1 + 1, ' ', (size_t)(s + l - sp1 - 1)) : NULL;
 
 			if (sp1) {
 				ev_set_strn(ev, "method", s, (size_t)(sp1 - s));
@@ -321,8 +322,8 @@ static void copy_val(char *dst, size_t size, const char *s, size_t n)
 	dst[n] = '\0';
 }
 
-long http_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                 size_t len, struct http_pair *pair, enum http_next *next)
+long http_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len,
+                 struct http_pair *pair, enum http_next *next)
 {
 	struct hdr h[AN_MAX_HEADERS];
 	size_t hend, adv, nh;
@@ -380,7 +381,8 @@ long http_decode(struct conform_timeline *t, const struct pktinfo *pi, const uin
 					host[strlen(host) - 1] = '\0';
 				}
 				ev_set_str(ev, "host", host);
-				if (colon && parse_ulong(colon + 1, strlen(colon + 1), 65535, &port))
+				if (colon &&
+				    parse_ulong(colon + 1, strlen(colon + 1), 65535, &port))
 					ev_set_int(ev, "port", (long long)port);
 			} else {
 				if (pair->host[0])
@@ -566,8 +568,8 @@ done:
 		json_object_set_new(ev, "alpn", alpn);
 }
 
-long tls_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                size_t len, bool *opaque)
+long tls_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len,
+                bool *opaque)
 {
 	size_t rl;
 
@@ -627,8 +629,7 @@ static const char *stun_method(unsigned m)
 	}
 }
 
-bool stun_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                 size_t len)
+bool stun_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len)
 {
 	static const char *cls_kind[4] = {"stun.request", "stun.indication", "stun.response",
 	                                  "stun.error"};
@@ -658,8 +659,7 @@ bool stun_decode(struct conform_timeline *t, const struct pktinfo *pi, const uin
 
 /* ---- DNS (RFC 1035 §4.1) ----------------------------------------------------------------- */
 
-bool dns_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                size_t len)
+bool dns_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len)
 {
 	char name[256];
 	size_t off = 12, n = 0;
@@ -697,12 +697,12 @@ bool dns_decode(struct conform_timeline *t, const struct pktinfo *pi, const uint
 	qtype = be16(p + off);
 	ev = tl_add_pcap_event(t, pi, resp ? "dns.response" : "dns.query");
 	if (ev) {
-		const char *qn = qtype == 1    ? "A"
-		                 : qtype == 28 ? "AAAA"
-		                 : qtype == 33 ? "SRV"
-		                 : qtype == 35 ? "NAPTR"
-		                 : qtype == 5  ? "CNAME"
-		                               : NULL;
+		const char *qn = qtype == 1 ? "A"
+		        : qtype == 28       ? "AAAA"
+		        : qtype == 33       ? "SRV"
+		        : qtype == 35       ? "NAPTR"
+		        : qtype == 5        ? "CNAME"
+		                            : NULL;
 
 		ev_set_str(ev, "name", name);
 		if (qn)

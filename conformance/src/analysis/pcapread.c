@@ -35,8 +35,8 @@ static uint16_t rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static void transport(struct conform_timeline *t, struct pktinfo *pi, int proto,
-                      const uint8_t *p, size_t len)
+static void transport(struct conform_timeline *t, struct pktinfo *pi, int proto, const uint8_t *p,
+                      size_t len)
 {
 	if (proto == 6) {
 		if (len < 20) {
@@ -225,14 +225,15 @@ static int ingest(struct conform_timeline *t, pcap_t *pc, const char *capture, c
 	t->sorted = false;
 	if (rc == -1) {
 		/* A truncated last record is what a killed capture leaves: keep what was read. */
-		snprintf(err, errlen, "%s: %s (after frame %ld)", capture, pcap_geterr(pc), frameno);
+		snprintf(err, errlen, "%s: %s (after frame %ld)", capture, pcap_geterr(pc),
+		         frameno);
 		return frameno > 0 ? 0 : EINVAL;
 	}
 	return 0;
 }
 
-int pcap_ingest_file(struct conform_timeline *t, const char *path, const char *capture,
-                     char *err, size_t errlen)
+int pcap_ingest_file(struct conform_timeline *t, const char *path, const char *capture, char *err,
+                     size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *pc = pcap_open_offline(path, ebuf);
@@ -247,8 +248,8 @@ int pcap_ingest_file(struct conform_timeline *t, const char *path, const char *c
 	return rc;
 }
 
-int pcap_ingest_mem(struct conform_timeline *t, const void *data, size_t len,
-                    const char *capture, char *err, size_t errlen)
+int pcap_ingest_mem(struct conform_timeline *t, const void *data, size_t len, const char *capture,
+                    char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	FILE *f;

@@ -6,9 +6,9 @@
 
 struct conform_timeline;
 
-int pcap_ingest_file(struct conform_timeline *t, const char *path, const char *capture,
-                     char *err, size_t errlen);
-int pcap_ingest_mem(struct conform_timeline *t, const void *data, size_t len,
-                    const char *capture, char *err, size_t errlen);
+int pcap_ingest_file(struct conform_timeline *t, const char *path, const char *capture, char *err,
+                     size_t errlen);
+int pcap_ingest_mem(struct conform_timeline *t, const void *data, size_t len, const char *capture,
+                    char *err, size_t errlen);
 
 #endif

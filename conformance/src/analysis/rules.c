@@ -160,7 +160,7 @@ static bool range_of(const json_t *r, double *lo, double *hi)
 {
 	if (json_is_array(r) && json_array_size(r) == 2)
 		return num_of(json_array_get(r, 0), lo) && num_of(json_array_get(r, 1), hi) &&
-		       *lo <= *hi;
+		        *lo <= *hi;
 	if (json_is_string(r)) {
 		char *end = NULL;
 		const char *s = json_string_value(r);
@@ -419,9 +419,9 @@ static char *dump(const json_t *j)
 
 char *event_summary(const json_t *ev)
 {
-	static const char *const keys[] = {"method", "status", "sni", "uri", "host",
-	                                   "port", "result", "state", "user", "scheme",
-	                                   "via_proxy", "chosen", "path", "packets"};
+	static const char *const keys[] = {"method",    "status", "sni",   "uri",    "host",
+	                                   "port",      "result", "state", "user",   "scheme",
+	                                   "via_proxy", "chosen", "path",  "packets"};
 	struct sbuf b = {0};
 	char buf[64];
 	const char *s;
@@ -458,7 +458,7 @@ static void window_of(struct ectx *c, const json_t *w, struct win *out)
 	const json_t *before = json_object_get(w, "before");
 	const json_t *within = json_object_get(w, "within_s");
 	bool last = json_is_string(json_object_get(w, "occurrence")) &&
-	            !strcmp(json_string_value(json_object_get(w, "occurrence")), "last");
+	        !strcmp(json_string_value(json_object_get(w, "occurrence")), "last");
 	size_t start = 0;
 	bool have_start = false;
 
@@ -667,7 +667,8 @@ static void eval_order(struct ectx *c, const json_t *rule, struct rule_out *o)
 		if (found == SIZE_MAX) {
 			char *d = dump(m);
 
-			sb_printf(&ob, "%sstep %zu never happened: %s", ob.len ? "; " : "", i + 1, d);
+			sb_printf(&ob, "%sstep %zu never happened: %s", ob.len ? "; " : "", i + 1,
+			          d);
 			free(d);
 			if (o->verdict == CONFORM_PASS)
 				o->verdict = if_missing(rule);
@@ -693,8 +694,7 @@ static int vrank(enum conform_verdict v)
 	return v == CONFORM_FAIL ? 3 : v == CONFORM_ERROR ? 2 : v == CONFORM_PASS ? 1 : 0;
 }
 
-static void eval_group(struct ectx *c, const json_t *rule, struct rule_out *o, bool all,
-                       int depth)
+static void eval_group(struct ectx *c, const json_t *rule, struct rule_out *o, bool all, int depth)
 {
 	const json_t *list = json_object_get(rule, all ? "all" : "any");
 	struct sbuf e = {0}, ob = {0};
@@ -790,8 +790,7 @@ static int verr(char *err, size_t errlen, const char *path, const char *fmt, ...
 	return EINVAL;
 }
 
-static int matcher_validate(const json_t *m, const char *path, char *err, size_t errlen,
-                            int depth)
+static int matcher_validate(const json_t *m, const char *path, char *err, size_t errlen, int depth)
 {
 	const char *key;
 	const json_t *arg;
@@ -801,7 +800,8 @@ static int matcher_validate(const json_t *m, const char *path, char *err, size_t
 		return verr(err, errlen, path, "matcher nested too deeply");
 	if (!json_is_object(m)) {
 		if (json_is_array(m))
-			return verr(err, errlen, path, "a list is not a matcher (use {\"one_of\": [...]})");
+			return verr(err, errlen, path,
+			            "a list is not a matcher (use {\"one_of\": [...]})");
 		return 0;
 	}
 	if (json_object_size(m) != 1)
@@ -813,8 +813,8 @@ static int matcher_validate(const json_t *m, const char *path, char *err, size_t
 	snprintf(sub, sizeof(sub), "%s.%s", path, key);
 	if (!strcmp(key, "eq"))
 		return json_is_object(arg) || json_is_array(arg)
-		               ? verr(err, errlen, sub, "eq takes a string, number, bool or null")
-		               : 0;
+		        ? verr(err, errlen, sub, "eq takes a string, number, bool or null")
+		        : 0;
 	if (!strcmp(key, "one_of")) {
 		size_t i;
 		json_t *x;
@@ -849,11 +849,13 @@ static int matcher_validate(const json_t *m, const char *path, char *err, size_t
 	if (!strcmp(key, "cidr") || !strcmp(key, "host")) {
 		size_t i;
 		json_t *x;
-		json_t *one = json_is_string(arg) ? json_pack("[O]", arg) : json_incref((json_t *)arg);
+		json_t *one =
+		        json_is_string(arg) ? json_pack("[O]", arg) : json_incref((json_t *)arg);
 		int rc = 0;
 
 		if (!json_is_array(one) || !json_array_size(one))
-			rc = verr(err, errlen, sub, "takes a string or a non-empty list of strings");
+			rc = verr(err, errlen, sub,
+			          "takes a string or a non-empty list of strings");
 		json_array_foreach(one, i, x)
 		{
 			unsigned char net[16];
@@ -863,8 +865,10 @@ static int matcher_validate(const json_t *m, const char *path, char *err, size_t
 				break;
 			if (!json_is_string(x))
 				rc = verr(err, errlen, sub, "takes strings");
-			else if (key[0] == 'c' && !parse_cidr(json_string_value(x), &af, net, &bits))
-				rc = verr(err, errlen, sub, "\"%s\" is not an address or CIDR prefix",
+			else if (key[0] == 'c' &&
+			         !parse_cidr(json_string_value(x), &af, net, &bits))
+				rc = verr(err, errlen, sub,
+				          "\"%s\" is not an address or CIDR prefix",
 				          json_string_value(x));
 		}
 		json_decref(one);
@@ -874,11 +878,12 @@ static int matcher_validate(const json_t *m, const char *path, char *err, size_t
 		double lo, hi;
 
 		return range_of(arg, &lo, &hi)
-		               ? 0
-		               : verr(err, errlen, sub, "range takes [low, high] or \"low-high\"");
+		        ? 0
+		        : verr(err, errlen, sub, "range takes [low, high] or \"low-high\"");
 	}
 	if (!strcmp(key, "exists"))
-		return json_is_boolean(arg) ? 0 : verr(err, errlen, sub, "exists takes true or false");
+		return json_is_boolean(arg) ? 0
+		                            : verr(err, errlen, sub, "exists takes true or false");
 	if (!strcmp(key, "not"))
 		return matcher_validate(arg, sub, err, errlen, depth + 1);
 	if (!strcmp(key, "any_of") || !strcmp(key, "all_of")) {
@@ -911,7 +916,8 @@ static int match_validate(const json_t *m, const char *path, char *err, size_t e
 	const json_t *v;
 
 	if (!json_is_object(m) || !json_object_size(m))
-		return verr(err, errlen, path, "a match is a non-empty object of attribute: matcher");
+		return verr(err, errlen, path,
+		            "a match is a non-empty object of attribute: matcher");
 	json_object_foreach((json_t *)m, key, v)
 	{
 		char sub[512];
@@ -942,13 +948,14 @@ static int window_validate(const json_t *w, const char *path, char *err, size_t 
 			rc = match_validate(v, sub, err, errlen);
 		else if (!strcmp(key, "within_s"))
 			rc = json_is_number(v) && json_number_value(v) >= 0
-			             ? 0
-			             : verr(err, errlen, sub, "within_s is a number >= 0");
+			        ? 0
+			        : verr(err, errlen, sub, "within_s is a number >= 0");
 		else if (!strcmp(key, "occurrence"))
-			rc = json_is_string(v) && (!strcmp(json_string_value(v), "first") ||
-			                           !strcmp(json_string_value(v), "last"))
-			             ? 0
-			             : verr(err, errlen, sub, "occurrence is \"first\" or \"last\"");
+			rc = json_is_string(v) &&
+			                (!strcmp(json_string_value(v), "first") ||
+			                 !strcmp(json_string_value(v), "last"))
+			        ? 0
+			        : verr(err, errlen, sub, "occurrence is \"first\" or \"last\"");
 		else
 			rc = verr(err, errlen, sub,
 			          "unknown window key (after, before, within_s, occurrence)");
@@ -982,8 +989,8 @@ static int rule_validate_d(const json_t *rule, const char *path, char *err, size
 		for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
 			if (!strcmp(key, kinds[i])) {
 				if (kind)
-					return verr(err, errlen, path, "rule has both \"%s\" and \"%s\"",
-					            kind, key);
+					return verr(err, errlen, path,
+					            "rule has both \"%s\" and \"%s\"", kind, key);
 				kind = kinds[i];
 				known = true;
 			}
@@ -994,9 +1001,10 @@ static int rule_validate_d(const json_t *rule, const char *path, char *err, size
 		if (!strcmp(key, "window") || !strcmp(key, "if_missing") ||
 		    !strcmp(key, "at_least") || !strcmp(key, "at_most") || !strcmp(key, "exactly"))
 			continue;
-		return verr(err, errlen, sub,
-		            "unknown rule key (expect, forbid, order, all, any, window, if_missing, "
-		            "at_least, at_most, exactly)");
+		return verr(
+		        err, errlen, sub,
+		        "unknown rule key (expect, forbid, order, all, any, window, if_missing, "
+		        "at_least, at_most, exactly)");
 	}
 	if (!kind)
 		return verr(err, errlen, path, "rule needs one of expect, forbid, order, all, any");
@@ -1012,7 +1020,8 @@ static int rule_validate_d(const json_t *rule, const char *path, char *err, size
 		bool order = !strcmp(kind, "order");
 
 		if (!json_is_array(v) || json_array_size(v) < (order ? 2u : 1u))
-			return verr(err, errlen, sub, "takes a list of %s", order ? "2 or more matches" : "rules");
+			return verr(err, errlen, sub, "takes a list of %s",
+			            order ? "2 or more matches" : "rules");
 		json_array_foreach(v, i, x)
 		{
 			char p2[600];
@@ -1035,8 +1044,9 @@ static int rule_validate_d(const json_t *rule, const char *path, char *err, size
 	if ((v = json_object_get(rule, "if_missing"))) {
 		const char *s = json_string_value(v);
 
-		if (!s || (strcmp(s, "fail") && strcmp(s, "pass") && strcmp(s, "n/a") &&
-		           strcmp(s, "error")))
+		if (!s ||
+		    (strcmp(s, "fail") && strcmp(s, "pass") && strcmp(s, "n/a") &&
+		     strcmp(s, "error")))
 			return verr(err, errlen, path, "if_missing is fail, pass, n/a or error");
 	}
 	for (size_t i = 0; i < 3; i++) {

@@ -114,8 +114,8 @@ static int strict_keys(const json_t *o, const char *const *allowed, const char *
 				if (a[1])
 					strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 			}
-			return serr(err, errlen, name, "%s: unknown key \"%s\" (allowed: %s)", where,
-			            key, list);
+			return serr(err, errlen, name, "%s: unknown key \"%s\" (allowed: %s)",
+			            where, key, list);
 		}
 	}
 	return 0;
@@ -216,8 +216,8 @@ static bool id_ok(const char *s)
 static int load_check(struct conform_scenario *s, const json_t *o, struct check_int *c,
                       const char *name, size_t idx, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"id",       "req",     "description", "requires",
-	                                   "catches",  "rule",    NULL};
+	static const char *const keys[] = {"id",      "req",  "description", "requires",
+	                                   "catches", "rule", NULL};
 	char where[96];
 	int rc;
 
@@ -244,8 +244,8 @@ static int load_check(struct conform_scenario *s, const json_t *o, struct check_
 	for (size_t i = 0; !rc && c->req[i]; i++)
 		if (!conform_requirement_find(c->req[i]))
 			rc = serr(err, errlen, name,
-			          "%s.req: unknown requirement \"%s\" (see docs/requirements.md)", where,
-			          c->req[i]);
+			          "%s.req: unknown requirement \"%s\" (see docs/requirements.md)",
+			          where, c->req[i]);
 	if (!rc)
 		rc = str_list(json_object_get(o, "requires"), &c->requires, name, "requires", err,
 		              errlen);
@@ -270,9 +270,9 @@ static int load_check(struct conform_scenario *s, const json_t *o, struct check_
 
 static int load_doc(struct conform_scenario *s, const char *name, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"id",       "title",   "description", "note",
-	                                   "profile",  "account", "requires",    "deadline_s",
-	                                   "lab",      "steps",   "checks",      NULL};
+	static const char *const keys[] = {"id",      "title",   "description", "note",
+	                                   "profile", "account", "requires",    "deadline_s",
+	                                   "lab",     "steps",   "checks",      NULL};
 	const json_t *o = s->doc, *v;
 	const char *id;
 	size_t i;
@@ -307,7 +307,8 @@ static int load_doc(struct conform_scenario *s, const char *name, char *err, siz
 		return rc;
 	v = json_object_get(o, "steps");
 	if (!json_is_array(v) || json_array_size(v) > SCENARIO_MAX_STEPS)
-		return serr(err, errlen, name, "steps: required list (at most %d)", SCENARIO_MAX_STEPS);
+		return serr(err, errlen, name, "steps: required list (at most %d)",
+		            SCENARIO_MAX_STEPS);
 	s->steps = calloc(json_array_size(v) + 1, sizeof(*s->steps));
 	if (!s->steps)
 		return ENOMEM;
@@ -372,8 +373,7 @@ out:
 	return rc;
 }
 
-int conform_scenario_load(struct conform_scenario **sp, const char *path, char *err,
-                          size_t errlen)
+int conform_scenario_load(struct conform_scenario **sp, const char *path, char *err, size_t errlen)
 {
 	FILE *f = NULL;
 	char *buf = NULL;
@@ -536,10 +536,10 @@ const char *conform_scenario_default_dir(void)
 #endif
 }
 
-#define SGET(name, key)                                                              \
-	const char *conform_scenario_##name(const struct conform_scenario *s)            \
-	{                                                                                \
-		return s ? json_string_value(json_object_get(s->doc, key)) : NULL;           \
+#define SGET(name, key) \
+	const char *conform_scenario_##name(const struct conform_scenario *s) \
+	{ \
+		return s ? json_string_value(json_object_get(s->doc, key)) : NULL; \
 	}
 SGET(id, "id")
 SGET(title, "title")
@@ -593,8 +593,7 @@ size_t conform_scenario_check_count(const struct conform_scenario *s)
 	return s ? s->nchecks : 0;
 }
 
-const struct conform_check_info *conform_scenario_check(const struct conform_scenario *s,
-                                                        size_t i)
+const struct conform_check_info *conform_scenario_check(const struct conform_scenario *s, size_t i)
 {
 	return s && i < s->nchecks ? &s->checks[i].info : NULL;
 }

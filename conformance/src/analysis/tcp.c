@@ -183,8 +183,7 @@ void tcp_flush(struct conform_timeline *t)
 		flow_end(t, t->tcp->lru_tail);
 }
 
-static struct flow *flow_find(struct tcp_table *tt, const struct pktinfo *pi, uint32_t h,
-                              int *dir)
+static struct flow *flow_find(struct tcp_table *tt, const struct pktinfo *pi, uint32_t h, int *dir)
 {
 	size_t n = pi->af == AF_INET6 ? 16 : 4;
 
@@ -247,8 +246,18 @@ static void dir_give_up(struct conform_timeline *t, struct tcp_dir *d)
 
 static enum app classify(const uint8_t *p, size_t len, bool skip_http)
 {
+	size_t crlf = 0;
 	int tp;
 
+	/* RFC 5626 keep-alives (CRLF CRLF) may precede the first SIP message of a stream. */
+	while (crlf < len && (p[crlf] == '\r' || p[crlf] == '\n'))
+		crlf++;
+	if (crlf == len)
+		return crlf > 64 ? APP_DONE : APP_UNKNOWN;
+	if (crlf) {
+		tp = text_proto(p + crlf, len - crlf);
+		return tp == 1 ? APP_SIP : tp == 0 ? APP_UNKNOWN : APP_DONE;
+	}
 	if (tls_looks_like(p, len))
 		return APP_TLS;
 	tp = text_proto(p, len);
@@ -408,8 +417,7 @@ static void dir_data(struct conform_timeline *t, struct flow *f, struct tcp_dir 
 	dir_decode(t, f, d);
 }
 
-void tcp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                size_t len)
+void tcp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len)
 {
 	struct tcp_table *tt = t->tcp;
 	size_t off = (size_t)(p[12] >> 4) * 4;

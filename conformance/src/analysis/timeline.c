@@ -292,8 +292,8 @@ int conform_timeline_add_journal_mem(struct conform_timeline *t, const char *tex
 	return 0;
 }
 
-int conform_timeline_add_journal(struct conform_timeline *t, const char *path,
-                                 const char *service, char *err, size_t errlen)
+int conform_timeline_add_journal(struct conform_timeline *t, const char *path, const char *service,
+                                 char *err, size_t errlen)
 {
 	char svc[128];
 	FILE *f = NULL;
@@ -322,7 +322,8 @@ int conform_timeline_add_journal(struct conform_timeline *t, const char *path,
 
 			if (nc > JOURNAL_MAX_FILE) {
 				rc = EFBIG;
-				snprintf(err, errlen, "%s: larger than %u bytes", path, JOURNAL_MAX_FILE);
+				snprintf(err, errlen, "%s: larger than %u bytes", path,
+				         JOURNAL_MAX_FILE);
 				goto out;
 			}
 			nb = realloc(buf, nc);
@@ -379,7 +380,7 @@ void conform_timeline_finish(struct conform_timeline *t)
 		return;
 	tcp_flush(t);
 	udp_flush(t);
-	if (!t->sorted) {
+	if (!t->sorted && t->n > 1) {
 		qsort(t->ev, t->n, sizeof(*t->ev), slot_cmp);
 		for (size_t i = 0; i < t->n; i++)
 			t->ev[i].seq = i;

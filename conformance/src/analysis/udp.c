@@ -151,8 +151,7 @@ static bool rtp_pt_ok(int pt)
 	return pt <= 34 || (pt >= 96 && pt <= 127);
 }
 
-void udp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p,
-                size_t len)
+void udp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len)
 {
 	if (stun_decode(t, pi, p, len))
 		return;
@@ -169,8 +168,8 @@ void udp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint
 	if (len >= 12 && (p[0] >> 6) == 2 && rtp_pt_ok(p[1] & 0x7f) &&
 	    pi->sport >= t->lim.rtp_port_min && pi->sport <= t->lim.rtp_port_max &&
 	    pi->dport >= t->lim.rtp_port_min && pi->dport <= t->lim.rtp_port_max) {
-		uint32_t ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 |
-		                p[11];
+		uint32_t ssrc =
+		        (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
 
 		account(t, pi, UK_RTP, ssrc, p[1] & 0x7f, len);
 		return;
