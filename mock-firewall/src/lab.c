@@ -688,6 +688,16 @@ static int apply_rules(struct fwlab *l, const struct profile *p, char *err, size
 
 /* ---- public API ---- */
 
+/* Test hook: FWLAB_TEST_STOP_AFTER=STEP stops the process (SIGSTOP) after that step of up,
+ * so the crash test can SIGKILL it at a known point instead of racing a timer. */
+static void test_stop_after(const char *step)
+{
+	const char *want = getenv("FWLAB_TEST_STOP_AFTER");
+
+	if (want && strcmp(want, step) == 0)
+		raise(SIGSTOP);
+}
+
 static struct fwlab *lab_new(const char *prefix)
 {
 	struct fwlab *l = calloc(1, sizeof(*l));
@@ -783,10 +793,21 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 		seterr(err, errlen, "%s: %s", l->state, strerror(rc));
 		goto teardown;
 	}
-	if ((rc = create_namespaces(l, err, errlen)) || (rc = set_sysctls(l, err, errlen)) ||
-	    (rc = configure_links(l, err, errlen)) || (rc = write_resolvs(l, err, errlen)) ||
-	    (rc = start_dns(l, err, errlen)) || (rc = start_proxy(l, p, 1, err, errlen)) ||
-	    (rc = apply_rules(l, p, err, errlen)) || (rc = wait_services(l, p, err, errlen)))
+	test_stop_after("state");
+	if ((rc = create_namespaces(l, err, errlen)))
+		goto teardown;
+	test_stop_after("namespaces");
+	if ((rc = set_sysctls(l, err, errlen)) || (rc = configure_links(l, err, errlen)) ||
+	    (rc = write_resolvs(l, err, errlen)))
+		goto teardown;
+	test_stop_after("links");
+	if ((rc = start_dns(l, err, errlen)) || (rc = start_proxy(l, p, 1, err, errlen)))
+		goto teardown;
+	test_stop_after("services");
+	if ((rc = apply_rules(l, p, err, errlen)))
+		goto teardown;
+	test_stop_after("rules");
+	if ((rc = wait_services(l, p, err, errlen)))
 		goto teardown;
 	json_object_set_new(l->st, "ready", json_true());
 	rc = lab_save(l);

@@ -165,7 +165,10 @@ static void add_loss(json_t *b, const struct profile *p, enum prof_link lk, cons
 		/* numgen random mod 100 < N: a uniform N% of packets, each direction. */
 		json_array_append_new(
 		        b, rule("netdev", NFT_IMPAIR_TABLE, chain, comment,
-		                json_pack("[o,o,o]",
+		                json_pack("[o,o,o,o]",
+		                          /* IP only: losing ARP would stall the link for whole
+		                           * neighbour timeouts instead of dropping N% of packets */
+		                          match(meta("protocol"), "==", json_string("ip")),
 		                          match(json_pack("{s:{s:s, s:i, s:i}}", "numgen", "mode",
 		                                          "random", "mod", 100, "offset", 0),
 		                                "<", json_integer(im->loss)),
