@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -635,16 +636,22 @@ static int start_teamlink(struct scen *s)
 		av_add(a, "--detect");
 		av_add(a, "%s", tcm_hosts[i]);
 	}
+	/* One probe server holds 8 detect addresses (32 listeners): the TCMs and the first
+	 * TeamLink servers, which are the ones the lab accounts name. */
 	for (size_t i = 0; i < ARRAY_SIZE(tl_hosts); i++) {
 		av_add(a, "--tunnel-https");
 		av_add(a, "%s:443", tl_hosts[i]);
 		av_add(a, "--tunnel-http");
 		av_add(a, "%s:80", tl_hosts[i]);
-		av_add(a, "--detect");
-		av_add(a, "%s", tl_hosts[i]);
+		if (i < 4) {
+			av_add(a, "--detect");
+			av_add(a, "%s", tl_hosts[i]);
+		}
 		av_add(a, "--tcm-server");
 		av_add(a, "%s.librestream.com:443:https", tl_names[i]);
 	}
+	av_add(a, "--upstream-ca");
+	av_add(a, "%s/ca.pem", s->sp->certs);
 	av_add(a, "--events");
 	av_add(a, "%s", v->journal);
 	av_add(a, "--keylog");
@@ -702,8 +709,22 @@ static int wait_listening(struct scen *s, const char *role, const char *const *t
 		_exit(0);
 	}
 	close(pfd[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/* While the helper probes, a service that dies ends the wait at once. */
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		reap(s);
+		if (s->hverdict[0]) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			break;
+		}
+		struct pollfd pw = {.fd = sig_r, .events = POLLIN};
+		char drain[64];
+		if (poll(&pw, 1, 100) > 0 && read(sig_r, drain, sizeof(drain)) < 0)
+			(void)0;
+	}
 	ssize_t r = read(pfd[0], msg, sizeof(msg) - 1);
 	msg[r > 0 ? r : 0] = '\0';
 	close(pfd[0]);
@@ -1430,6 +1451,18 @@ static void add_journal_artifacts(struct scen *s, json_t *art)
 	}
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void rm_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void setup_sigs(void)
 {
 	int p[2];
@@ -1521,6 +1554,8 @@ json_t *scen_run(const struct scen_spec *sp)
 	pathf(s->dir, sizeof(s->dir), "%s/%s", sp->outdir, sp->dir);
 	pathf(s->rundir, sizeof(s->rundir), "/tmp/onsight-conform.%s", sp->prefix);
 	pathf(keys, sizeof(keys), "%s/keys", s->dir);
+	/* A rerun into the same --out must not show the last run's files. */
+	rm_tree(s->dir);
 	mkdir(s->dir, 0755);
 	mkdir(keys, 0755);
 	mkdir(s->rundir, 0700);
