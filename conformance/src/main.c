@@ -239,8 +239,10 @@ static int cmd_list(int argc, char **argv)
 			if (!json_array_size(json_object_get(row, "checks")))
 				printf("(not covered)");
 			json_array_foreach(json_object_get(row, "checks"), k, c)
-			        printf("%s%s", k ? " " : "",
-			               json_string_value(json_object_get(c, "check")) ?: "");
+			{
+				printf("%s%s", k ? " " : "",
+				       json_string_value(json_object_get(c, "check")) ?: "");
+			}
 			printf("\n");
 		}
 	}

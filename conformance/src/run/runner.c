@@ -732,7 +732,10 @@ int runner_selftest(const struct run_opts *o)
 			add_job(&c, c.all[i], NULL);
 	json_object_foreach(map, fault, per)
 	{
-		json_object_foreach(per, sid, checks) add_job(&c, find_sc(&c, sid), fault);
+		json_object_foreach(per, sid, checks)
+		{
+			add_job(&c, find_sc(&c, sid), fault);
+		}
 	}
 	int e = run_jobs(&c);
 	r = results_doc(&c);
