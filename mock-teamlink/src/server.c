@@ -796,7 +796,8 @@ static void tunnel_tick(struct tunnel *t, uint64_t now)
 {
 	struct channel *c, *next;
 
-	if (now - t->last_rx_ms >= t->srv->lim.dead_after_ms) {
+	/* a client is always pinged once before it is given up on */
+	if (t->pinged && now - t->last_rx_ms >= t->srv->lim.dead_after_ms) {
 		tunnel_close(t, WS_CLOSE_GOING_AWAY, "keepalive timeout");
 		return;
 	}

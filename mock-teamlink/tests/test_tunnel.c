@@ -28,7 +28,7 @@ struct env {
 	char *dir, *events, *secretf;
 	pid_t srv, peer, proxy;
 	char https[64], http[64], tcm[64];
-	char sip[64], udp[64];
+	char sip[64], udp[64], echo[64];
 	uint16_t proxy_port;
 };
 
@@ -133,8 +133,10 @@ static void start_peer(struct env *e)
 	e->peer = spawn(argv, out, NULL);
 	ck_assert_msg(wait_text(out, "\"udp\"", 5000), "SIP peer did not start");
 	t = slurp(out);
-	ck_assert_int_eq(sscanf(t, "{\"sip\":\"%63[^\"]\",\"udp\":\"%63[^\"]\"}", e->sip, e->udp),
-	                 2);
+	ck_assert_int_eq(sscanf(t,
+	                        "{\"sip\":\"%63[^\"]\",\"udp\":\"%63[^\"]\",\"echo\":\"%63[^\"]\"}",
+	                        e->sip, e->udp, e->echo),
+	                 3);
 	free(t);
 	free(out);
 	free(bin);
@@ -761,6 +763,196 @@ START_TEST(test_sighup_rereads_the_jwt_secret)
 }
 END_TEST
 
+/* ---- flow control: a megabyte each way through one SIP channel to a TCP echo ---- */
+
+struct bulk {
+	uint64_t rx;
+	int bad;
+	int closed;
+};
+
+static void bulk_data(struct tlc_chan *c, const uint8_t *p, size_t n, void *arg)
+{
+	struct bulk *b = arg;
+
+	(void)c;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (uint8_t)((b->rx + i) * 7))
+			b->bad = 1;
+	b->rx += n;
+}
+
+static void bulk_closed(struct tlc_chan *c, int code, const char *text, void *arg)
+{
+	(void)c;
+	(void)code;
+	(void)text;
+	((struct bulk *)arg)->closed = 1;
+}
+
+START_TEST(test_sip_channel_flow_control_carries_a_megabyte_each_way)
+{
+	static const struct tlc_chan_handlers h = {NULL, bulk_data, bulk_closed};
+	const uint64_t total = 1u << 20;
+	struct env e;
+	struct lib l;
+	struct bulk b = {0};
+	struct tlc_chan *c = NULL;
+	SSL_CTX *ctx = client_ctx();
+	uint64_t tx = 0;
+	uint8_t chunk[8192];
+	char *ev;
+
+	env_up(&e, NULL);
+	lib_open(&l, &e, ctx, 0);
+	ck_assert_int_eq(tlc_open_sip(l.t, &c, "127.0.0.1", port_of(e.echo), 0, &h, &b), 0);
+	for (int i = 0; i < 3000 && (b.rx < total) && !b.closed; i++) {
+		while (tx < total) {
+			size_t n = sizeof(chunk);
+			for (size_t k = 0; k < n; k++)
+				chunk[k] = (uint8_t)((tx + k) * 7);
+			if (tlc_send(c, chunk, n))
+				break; /* ENOBUFS: wait for the window */
+			tx += n;
+		}
+		evloop_run_once(l.loop, 10);
+	}
+	ck_assert_int_eq(b.closed, 0);
+	ck_assert_int_eq(b.bad, 0);
+	ck_assert_uint_eq(b.rx, total);
+	tlc_chan_close(c, "test done");
+	ck_assert_msg(wait_text(e.events, "closed by client: test done", 5000), "no channel.close");
+	ev = slurp(e.events);
+	ck_assert_msg(strstr(ev, "\"bytes_in\":1048576,\"bytes_out\":1048576"), "%s", ev);
+	free(ev);
+	lib_close(&l);
+	SSL_CTX_free(ctx);
+	env_down(&e);
+}
+END_TEST
+
+static int raw_connect(const char *addr)
+{
+	struct sock_addr sa;
+	struct pollfd p;
+	int fd;
+
+	ck_assert_int_eq(sock_addr_parse(&sa, addr, 0), 0);
+	fd = sock_connect_tcp(&sa);
+	ck_assert_int_ge(fd, 0);
+	p.fd = fd;
+	p.events = POLLOUT;
+	ck_assert_int_eq(poll(&p, 1, 2000), 1);
+	ck_assert_int_eq(sock_connect_result(fd), 0);
+	ck_assert_int_eq(fcntl(fd, F_SETFL, 0), 0);
+	return fd;
+}
+
+/* Reads until EOF (bounded); returns what came. */
+static size_t raw_read_all(int fd, uint8_t *buf, size_t cap, int ms)
+{
+	size_t n = 0;
+	struct pollfd p = {fd, POLLIN, 0};
+
+	while (n < cap && poll(&p, 1, ms) == 1) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	return n;
+}
+
+START_TEST(test_silent_client_is_pinged_then_closed_by_keepalive)
+{
+	struct env e;
+	char *tok = token(600), req[2048];
+	uint8_t in[512];
+	size_t n;
+	uint8_t *hdr_end;
+	int fd;
+
+	env_up(&e, "\"limits\":{\"ping_after_s\":1,\"dead_after_s\":2}");
+	fd = raw_connect(e.http);
+	snprintf(req, sizeof(req),
+	         "GET /teamlink/v1/tunnel HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+	         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	         "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: teamlink.v1\r\n"
+	         "Authorization: Bearer %s\r\n\r\n",
+	         tok);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	n = raw_read_all(fd, in, sizeof(in) - 1, 5000);
+	in[n] = 0;
+	ck_assert_msg(!strncmp((char *)in, "HTTP/1.1 101 ", 13), "%s", in);
+	ck_assert_ptr_nonnull(
+	        strstr((char *)in, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+	hdr_end = (uint8_t *)strstr((char *)in, "\r\n\r\n") + 4;
+	/* a ping (0x89), then a close (0x88) with 1001 */
+	ck_assert_msg(hdr_end[0] == 0x89, "got %02x %02x %02x %02x %02x (%zu bytes after head)",
+	              hdr_end[0], hdr_end[1], hdr_end[2], hdr_end[3], hdr_end[4],
+	              n - (size_t)(hdr_end - in));
+	{
+		uint8_t *c = hdr_end + 2 + (hdr_end[1] & 0x7f);
+		ck_assert_int_eq(c[0], 0x88);
+		ck_assert_int_eq(c[2] << 8 | c[3], 1001);
+	}
+	close(fd);
+	ck_assert_msg(wait_text(e.events, "keepalive timeout", 3000), "no keepalive close");
+	free(tok);
+	env_down(&e);
+}
+END_TEST
+
+static int raw_status(const char *addr, const char *req, size_t len)
+{
+	if (len == (size_t)-1)
+		len = strlen(req);
+	uint8_t in[1024];
+	int fd = raw_connect(addr), st = 0;
+	size_t n;
+
+	if (len && write(fd, req, len) != (ssize_t)len)
+		ck_abort_msg("write");
+	n = raw_read_all(fd, in, sizeof(in) - 1, 5000);
+	in[n] = 0;
+	close(fd);
+	if (n > 12)
+		st = atoi((char *)in + 9);
+	return st;
+}
+
+START_TEST(test_server_rejects_bad_requests_before_upgrade)
+{
+	struct env e;
+	char big[10000], *tok = token(600), *out = NULL;
+	struct lib l;
+	SSL_CTX *ctx = client_ctx();
+
+	env_up(&e, "\"limits\":{\"head_timeout_ms\":300,\"max_tunnels\":1}");
+	ck_assert_int_eq(
+	        raw_status(e.http, "POST /teamlink/v1/tunnel HTTP/1.1\r\n\r\n", (size_t)-1), 405);
+	ck_assert_int_eq(raw_status(e.http, "GET /x HTTP/1.1\r\n\r\n", (size_t)-1), 404);
+	ck_assert_int_eq(raw_status(e.http, "GET /teamlink/v1/tunnel HTTP/1.0\r\n\r\n", (size_t)-1),
+	                 400);
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+	ck_assert_int_eq(raw_status(e.http, big, sizeof(big)), 431);
+	ck_assert_int_eq(raw_status(e.http, "GET / HTTP/1.1\r\n", (size_t)-1),
+	                 408); /* never finishes */
+	/* one tunnel allowed: the second gets 503 */
+	lib_open(&l, &e, ctx, 0);
+	ck_assert_int_eq(run_client(&e, "https", "localhost", 0, tok, NULL, &out), 3);
+	ck_assert_msg(strstr(out, "\"http_status\":503") && strstr(out, "too_many_tunnels"), "%s",
+	              out);
+	free(out);
+	lib_close(&l);
+	ck_assert_msg(wait_text(e.events, "\"reason\":\"request_timeout\"", 3000), "journal");
+	free(tok);
+	SSL_CTX_free(ctx);
+	env_down(&e);
+}
+END_TEST
+
 TU_SUITE("tunnel", test_tunnel_https_direct_registers_and_relays_media,
          test_tunnel_https_through_tinyproxy_registers_and_relays_media,
          test_tunnel_http_through_tinyproxy_registers_and_relays_media,
@@ -770,4 +962,7 @@ TU_SUITE("tunnel", test_tunnel_https_direct_registers_and_relays_media,
          test_killing_proxy_ends_tunnel_and_its_channels,
          test_channel_limit_and_refused_connect_get_errors,
          test_tcm_assigns_healthy_servers_and_skips_down_ones,
-         test_detect_server_answers_options_and_stun, test_sighup_rereads_the_jwt_secret)
+         test_detect_server_answers_options_and_stun, test_sighup_rereads_the_jwt_secret,
+         test_sip_channel_flow_control_carries_a_megabyte_each_way,
+         test_silent_client_is_pinged_then_closed_by_keepalive,
+         test_server_rejects_bad_requests_before_upgrade)
