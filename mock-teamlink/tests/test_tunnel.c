@@ -953,6 +953,133 @@ START_TEST(test_server_rejects_bad_requests_before_upgrade)
 }
 END_TEST
 
+/* ---- against the real mock-sip ---- */
+
+static pid_t start_mock_sip(struct env *e, const char *certname, char *tcp, char *tls, size_t n)
+{
+	char *bin = tu_build_path("mock-sip/mock-sip"), *ev, *errf, cert[512], key[512], range[32];
+	char *argv[] = {bin,
+	                "--listen",
+	                "127.0.0.1",
+	                "--sip-port",
+	                "0",
+	                "--tls-port",
+	                "0",
+	                "--stun-port",
+	                "0",
+	                "--media-range",
+	                NULL,
+	                "--cert",
+	                cert,
+	                "--key",
+	                key,
+	                "--users",
+	                ONSIGHT_SOURCE_DIR "/mock-oam/examples/accounts.json",
+	                "--peer-user",
+	                "",
+	                "--events",
+	                NULL,
+	                NULL,
+	                NULL};
+	pid_t pid;
+	char *t, *p;
+
+	/* mock-sip takes a relay port range (its first port is also a STUN port): start it at
+	 * a port the kernel just handed out, so no fixed port is used */
+	{
+		struct sock_addr ua;
+		int ufd;
+		unsigned lo;
+		ck_assert_int_eq(sock_addr_parse(&ua, "127.0.0.1:0", 0), 0);
+		ufd = sock_bind_udp(&ua);
+		ck_assert_int_ge(ufd, 0);
+		ck_assert_int_eq(sock_local(ufd, &ua), 0);
+		lo = sock_addr_port(&ua);
+		close(ufd);
+		if (lo > 65535 - 16)
+			lo -= 16;
+		snprintf(range, sizeof(range), "%u-%u", lo, lo + 15);
+		argv[10] = range;
+	}
+	snprintf(cert, sizeof(cert), "%s/%s.pem", tu_certs_dir(), certname);
+	snprintf(key, sizeof(key), "%s/%s.key", tu_certs_dir(), certname);
+	ck_assert_int_ge(asprintf(&ev, "%s/sip-%s.jsonl", e->dir, certname), 0);
+	ck_assert_int_ge(asprintf(&errf, "%s/sip-%s.err", e->dir, certname), 0);
+	argv[20] = ev;
+	pid = spawn(argv, NULL, errf);
+	ck_assert_msg(wait_text(ev, "\"proto\":\"tls\"", 5000), "mock-sip did not start");
+	t = slurp(ev);
+	p = strstr(t, "\"proto\":\"tcp\",\"address\":\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\"proto\":\"tcp\",\"address\":\"");
+	snprintf(tcp, n, "%.*s", (int)strcspn(p, "\""), p);
+	p = strstr(t, "\"proto\":\"tls\",\"address\":\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\"proto\":\"tcp\",\"address\":\"");
+	snprintf(tls, n, "%.*s", (int)strcspn(p, "\""), p);
+	free(t);
+	free(ev);
+	free(errf);
+	free(bin);
+	return pid;
+}
+
+START_TEST(test_tunnel_registers_to_mock_sip_over_tcp_and_tls_through_tinyproxy)
+{
+	struct env e;
+	char extra[600], tcp[64], tls[64], spec[96], *out = NULL, *tok = token(600), *sj, *p;
+	const char *args[] = {"--sip",
+	                      spec,
+	                      "--send-options",
+	                      "--register",
+	                      "sip:alice@librestream.com",
+	                      "--sip-user",
+	                      "alice",
+	                      "--sip-password",
+	                      "alice-pw-sip",
+	                      NULL};
+	pid_t sip;
+	int rc, ok = 0;
+
+	snprintf(extra, sizeof(extra), "\"upstream_ca\":\"%s/ca.pem\"", tu_certs_dir());
+	env_up(&e, extra);
+	start_proxy(&e, "^localhost$\n");
+	sip = start_mock_sip(&e, "localhost", tcp, tls, sizeof(tcp));
+	snprintf(spec, sizeof(spec), "%s:tcp", tcp);
+	rc = run_client(&e, "https", "localhost", 1, tok, args, &out);
+	ck_assert_msg(rc == 0 && strstr(out, "\"status\":200,\"method\":\"REGISTER\""), "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"status\":200,\"method\":\"OPTIONS\""));
+	free(out);
+	snprintf(spec, sizeof(spec), "localhost:%u:tls", port_of(tls));
+	rc = run_client(&e, "http", "localhost", 1, tok, args, &out);
+	ck_assert_msg(rc == 0 && strstr(out, "\"status\":200,\"method\":\"REGISTER\""), "%s", out);
+	free(out);
+	/* a SIP server whose certificate has expired: the channel ends with 525 */
+	{
+		char tcp2[64], tls2[64];
+		pid_t bad = start_mock_sip(&e, "expired", tcp2, tls2, sizeof(tcp2));
+		snprintf(spec, sizeof(spec), "localhost:%u:tls", port_of(tls2));
+		rc = run_client(&e, "https", "localhost", 1, tok, args, &out);
+		ck_assert_msg(rc == 1 && strstr(out, "\"code\":525") && strstr(out, "expired"),
+		              "%s", out);
+		free(out);
+		stop(&bad);
+	}
+	/* mock-sip saw both registrations arrive from the tunnel server */
+	ck_assert_int_ge(asprintf(&p, "%s/sip-localhost.jsonl", e.dir), 0);
+	sj = slurp(p);
+	ck_assert_msg(strstr(sj, "\"transport\":\"tcp\",\"expires\":300,\"result\":\"ok\""), "%s",
+	              sj);
+	ok = strstr(sj, "\"transport\":\"tls\",\"expires\":300,\"result\":\"ok\"") != NULL;
+	ck_assert_msg(ok, "%s", sj);
+	free(sj);
+	free(p);
+	stop(&sip);
+	free(tok);
+	env_down(&e);
+}
+END_TEST
+
 TU_SUITE("tunnel", test_tunnel_https_direct_registers_and_relays_media,
          test_tunnel_https_through_tinyproxy_registers_and_relays_media,
          test_tunnel_http_through_tinyproxy_registers_and_relays_media,
@@ -965,4 +1092,5 @@ TU_SUITE("tunnel", test_tunnel_https_direct_registers_and_relays_media,
          test_detect_server_answers_options_and_stun, test_sighup_rereads_the_jwt_secret,
          test_sip_channel_flow_control_carries_a_megabyte_each_way,
          test_silent_client_is_pinged_then_closed_by_keepalive,
-         test_server_rejects_bad_requests_before_upgrade)
+         test_server_rejects_bad_requests_before_upgrade,
+         test_tunnel_registers_to_mock_sip_over_tcp_and_tls_through_tinyproxy)
