@@ -615,7 +615,7 @@ START_TEST(test_channel_limit_and_refused_connect_get_errors)
 	ck_assert_int_eq(l.closed, 1);
 	ck_assert_int_eq(l.code, TL_E_TOO_MANY_CHANNELS);
 	ck_assert_int_eq(l.opened, 2);
-	tlc_chan_close(c[0], "test done");
+	tlc_chan_close_reason(c[0], "test done");
 	/* nothing listens on port 1: refused */
 	ck_assert_int_eq(tlc_open_sip(l.t, &c[2], "127.0.0.1", 1, 0, &lib_h, &l), 0);
 	RUN_UNTIL(&l, l.closed == 2, 5000);
@@ -820,7 +820,7 @@ START_TEST(test_sip_channel_flow_control_carries_a_megabyte_each_way)
 	ck_assert_int_eq(b.closed, 0);
 	ck_assert_int_eq(b.bad, 0);
 	ck_assert_uint_eq(b.rx, total);
-	tlc_chan_close(c, "test done");
+	tlc_chan_close_reason(c, "test done");
 	ck_assert_msg(wait_text(e.events, "closed by client: test done", 5000), "no channel.close");
 	ev = slurp(e.events);
 	ck_assert_msg(strstr(ev, "\"bytes_in\":1048576,\"bytes_out\":1048576"), "%s", ev);
