@@ -2,8 +2,8 @@
  * token), then the input as client frames. Input byte 0 chooses how the rest is sent: even,
  * raw bytes after the upgrade (the fuzzer must build frames itself); odd, records of
  * len(1) + payload, each sent as one masked binary frame (so tunnel messages, channels, flow
- * control and close paths are reached). Destinations resolve only to 127.0.0.1 (refused or
- * a UDP socket nobody reads), so the harness never sends a packet off the machine. */
+ * control and close paths are reached). Every destination resolves to 127.0.0.1 port 1, where
+ * nothing listens: no packet leaves the machine and no other program receives fuzz bytes. */
 #include "server.h"
 
 #include "onsight/evloop.h"
@@ -33,9 +33,12 @@ static char req[4096];
 
 static int loopback_only(const char *host, uint16_t port, int socktype, struct sock_addr *out)
 {
-	(void)host;
 	(void)socktype;
-	if (sock_addr_parse(out, "127.0.0.1", port))
+	if (!strcmp(host, "unresolvable"))
+		return ENOENT;
+	/* port 1 on loopback: nothing listens there, so no other program on this machine ever
+	 * sees fuzz bytes (port 0 stays 0 to reach the FORBIDDEN check) */
+	if (sock_addr_parse(out, "127.0.0.1", port ? 1 : 0))
 		return EINVAL;
 	return 0;
 }
@@ -53,8 +56,9 @@ static void init(void)
 	tlsrv_limits_default(&lim);
 	lim.max_channels = 8;
 	lim.max_inflight = 65536;
-	if (evloop_alloc(&loop) || journal_open(&j, NULL, "fuzz") || tls_client_ctx(&up, NULL, NULL) ||
-	    tlsrv_alloc(&srv, loop, j, NULL, up, &lim) || tlsrv_set_secret(srv, key, sizeof(key) - 1))
+	if (evloop_alloc(&loop) || journal_open(&j, NULL, "fuzz") ||
+	    tls_client_ctx(&up, NULL, NULL) || tlsrv_alloc(&srv, loop, j, NULL, up, &lim) ||
+	    tlsrv_set_secret(srv, key, sizeof(key) - 1))
 		abort();
 	tlsrv_set_resolver(srv, loopback_only);
 	c = json_pack("{s:s, s:I, s:I}", "sub", "fuzz", "iat", (json_int_t)time(NULL), "exp",
