@@ -577,7 +577,8 @@ static void chan_window(struct tunnel *t, const struct tl_msg *m)
 
 /* ---------------------------------------------------------------- tunnel input */
 
-static void tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
+/* Returns -1 when the message closed the tunnel (t is gone). */
+static int tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
 {
 	struct tl_msg m;
 	int rc = tl_parse(p, n, &m);
@@ -586,7 +587,7 @@ static void tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
 		if (n < TL_HDR) {
 			tsend_error(t, 0, TL_E_BAD_MESSAGE, "message shorter than 3 bytes");
 			tunnel_close(t, WS_CLOSE_PROTOCOL, "bad message");
-			return;
+			return -1;
 		}
 		{
 			struct channel *c = m.channel ? chan_find(t, m.channel) : NULL;
@@ -595,7 +596,7 @@ static void tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
 			else
 				tsend_error(t, m.channel, rc, "malformed message");
 		}
-		return;
+		return 0;
 	}
 	t->bytes_in += m.len;
 	switch (m.type) {
@@ -614,7 +615,7 @@ static void tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
 		struct channel *c = chan_find(t, m.channel);
 		if (m.channel == 0) {
 			tunnel_close(t, WS_CLOSE_NORMAL, "client sent ERROR on channel 0");
-			return;
+			return -1;
 		}
 		if (c)
 			chan_free(c, "client sent ERROR");
@@ -631,6 +632,7 @@ static void tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
 			tsend_error(t, m.channel, TL_E_BAD_MESSAGE, "unexpected message type");
 	}
 	}
+	return 0;
 }
 
 static void send_control(struct tunnel *t, enum ws_op op, const void *p, size_t n)
@@ -645,8 +647,6 @@ static void send_control(struct tunnel *t, enum ws_op op, const void *p, size_t 
 static int tunnel_parse(struct tunnel *t)
 {
 	size_t off = 0;
-	uint64_t id = t->id;
-	struct tlsrv *srv = t->srv;
 
 	while (off < t->inlen) {
 		struct ws_msg m;
@@ -664,15 +664,8 @@ static int tunnel_parse(struct tunnel *t)
 		}
 		switch (m.op) {
 		case WS_OP_BINARY:
-			tunnel_message(t, m.data, m.len);
-			/* A message may have closed the tunnel. */
-			{
-				struct tunnel *x = srv->tunnels;
-				while (x && x != t)
-					x = x->next;
-				if (!x || x->id != id || t->closing)
-					return -1;
-			}
+			if (tunnel_message(t, m.data, m.len))
+				return -1;
 			break;
 		case WS_OP_TEXT:
 			tunnel_close(t, WS_CLOSE_UNSUPPORTED, "text message");
