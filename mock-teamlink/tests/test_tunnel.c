@@ -1080,6 +1080,78 @@ START_TEST(test_tunnel_registers_to_mock_sip_over_tcp_and_tls_through_tinyproxy)
 }
 END_TEST
 
+START_TEST(test_client_bridges_local_tcp_and_udp_ports_through_the_tunnel)
+{
+	struct env e;
+	char *bin = tu_build_path("mock-teamlink/teamlink-client"), *tok = token(600), *tokf, *outf;
+	char url[128], ca[512], sipspec[80], tcpb[64] = "", udpb[64] = "", buf[2048], *t, *p;
+	char *argv[] = {bin,           "--url", url,     "--token-file", NULL,
+	                "--ca",        ca,      "--sip", sipspec,        "--bridge-tcp",
+	                "127.0.0.1:0", "--udp", NULL,    "--bridge-udp", "127.0.0.1:0",
+	                NULL};
+	const char *opt =
+	        "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKb\r\n"
+	        "Max-Forwards: 70\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:x>\r\n"
+	        "Call-ID: b1@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	struct sock_addr sa;
+	struct pollfd pf;
+	pid_t pid;
+	ssize_t n;
+	int fd;
+
+	env_up(&e, NULL);
+	snprintf(url, sizeof(url), "https://localhost:%u/teamlink/v1/tunnel", port_of(e.https));
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tu_certs_dir());
+	snprintf(sipspec, sizeof(sipspec), "%s:tcp", e.sip);
+	tokf = tu_write(e.dir, "token", tok);
+	argv[4] = tokf;
+	argv[12] = e.udp;
+	ck_assert_int_ge(asprintf(&outf, "%s/bridge.out", e.dir), 0);
+	pid = spawn(argv, outf, NULL);
+	ck_assert_msg(wait_text(outf, "\"kind\":\"udp\",\"listen\"", 5000), "bridges not up");
+	t = slurp(outf);
+	p = strstr(t, "\"kind\":\"tcp\",\"listen\":\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\"kind\":\"tcp\",\"listen\":\"");
+	snprintf(tcpb, sizeof(tcpb), "%.*s", (int)strcspn(p, "\""), p);
+	p = strstr(t, "\"kind\":\"udp\",\"listen\":\"");
+	p += strlen("\"kind\":\"udp\",\"listen\":\"");
+	snprintf(udpb, sizeof(udpb), "%.*s", (int)strcspn(p, "\""), p);
+	free(t);
+	/* a local SIP client talks to the bridge as if it were the SIP server */
+	fd = raw_connect(tcpb);
+	ck_assert_int_eq(write(fd, opt, strlen(opt)), (ssize_t)strlen(opt));
+	pf.fd = fd;
+	pf.events = POLLIN;
+	ck_assert_int_eq(poll(&pf, 1, 5000), 1);
+	n = read(fd, buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = 0;
+	ck_assert_msg(!strncmp(buf, "SIP/2.0 200", 11), "%s", buf);
+	close(fd);
+	/* a local media socket gets its datagram echoed by the far side */
+	ck_assert_int_eq(sock_addr_parse(&sa, udpb, 0), 0);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(sendto(fd, "rtp-ish", 7, 0, (struct sockaddr *)&sa.ss, sa.len), 7);
+	pf.fd = fd;
+	ck_assert_int_eq(poll(&pf, 1, 5000), 1);
+	n = recv(fd, buf, sizeof(buf), 0);
+	ck_assert_int_eq(n, 7);
+	ck_assert_int_eq(memcmp(buf, "rtp-ish", 7), 0);
+	close(fd);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(reap(pid, 5000), 0);
+	ck_assert_msg(wait_text(e.events,
+	                        "\"reason\":\"closed by client: local connection closed\"", 5000),
+	              "the bridged connection's channel was not closed by the client");
+	free(outf);
+	free(tokf);
+	free(tok);
+	free(bin);
+	env_down(&e);
+}
+END_TEST
+
 TU_SUITE("tunnel", test_tunnel_https_direct_registers_and_relays_media,
          test_tunnel_https_through_tinyproxy_registers_and_relays_media,
          test_tunnel_http_through_tinyproxy_registers_and_relays_media,
@@ -1093,4 +1165,5 @@ TU_SUITE("tunnel", test_tunnel_https_direct_registers_and_relays_media,
          test_sip_channel_flow_control_carries_a_megabyte_each_way,
          test_silent_client_is_pinged_then_closed_by_keepalive,
          test_server_rejects_bad_requests_before_upgrade,
-         test_tunnel_registers_to_mock_sip_over_tcp_and_tls_through_tinyproxy)
+         test_tunnel_registers_to_mock_sip_over_tcp_and_tls_through_tinyproxy,
+         test_client_bridges_local_tcp_and_udp_ports_through_the_tunnel)
