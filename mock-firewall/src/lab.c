@@ -109,6 +109,25 @@ static void lab_init_names(struct fwlab *l, const char *prefix)
 	l->nhosts = hosts_build(l->hosts, HOSTS_MAX, l->domain[0] ? l->domain : NULL);
 }
 
+/* The keeper names itself "fwlab-<prefix>" (truncated to the 15 characters of comm). */
+static int is_keeper(pid_t pid, const char *prefix)
+{
+	char path[64], comm[32] = "", want[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	snprintf(want, sizeof(want), "fwlab-%s", prefix ? prefix : "");
+	want[15] = '\0';
+	return strcmp(comm, want) == 0;
+}
+
 /* ---- teardown (down and gc share it; it works from the state document alone) ---- */
 
 static int remove_lab_doc(const json_t *st, const char *state_path)
@@ -138,8 +157,10 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 		unsigned long long start =
 		        (unsigned long long)json_integer_value(json_object_get(o, "start"));
 
+		/* Only the CLI's own keeper is stopped, and only if it still is one. */
 		if (json_is_true(json_object_get(o, "keeper")) && pid != self &&
-		    np < ARRAY_SIZE(pids) && sys_proc_alive(pid, start))
+		    np < ARRAY_SIZE(pids) && sys_proc_alive(pid, start) &&
+		    is_keeper(pid, json_string_value(json_object_get(st, "prefix"))))
 			pids[np++] = pid;
 	}
 	a = json_object_get(st, "namespaces");
@@ -997,14 +1018,26 @@ int fwlab_spawn(struct fwlab *l, const char *role, char *const argv[], int out_f
 	return lab_record_pid(l, *pidp, argv[0]);
 }
 
-int fwlab_set_owner(struct fwlab *l, pid_t pid)
+static int set_owner(struct fwlab *l, pid_t pid, int keeper)
 {
 	if (!l)
 		return EINVAL;
 	json_object_set_new(l->st, "owner",
 	                    json_pack("{s:i, s:I, s:b}", "pid", (int)pid, "start",
-	                              (json_int_t)sys_proc_start(pid), "keeper", pid != getpid()));
+	                              (json_int_t)sys_proc_start(pid), "keeper", keeper));
 	return lab_save(l);
+}
+
+int fwlab_set_owner(struct fwlab *l, pid_t pid)
+{
+	/* Someone else's process (a runner's parent, a shell): gc watches it, down never
+	 * signals it. */
+	return set_owner(l, pid, 0);
+}
+
+int lab_set_keeper(struct fwlab *l, pid_t pid)
+{
+	return set_owner(l, pid, 1);
 }
 
 static int load_state(const char *path, json_t **stp, char *err, size_t errlen)

@@ -175,7 +175,7 @@ static int cmd_up(struct opts *o)
 			pause();
 		return fwlab_down(l) ? EX_FAIL : EX_OK;
 	}
-	rc = fwlab_set_owner(l, start_keeper(fwlab_prefix(l)));
+	rc = lab_set_keeper(l, start_keeper(fwlab_prefix(l)));
 	fwlab_detach(l);
 	return rc ? EX_FAIL : EX_OK;
 }
