@@ -109,6 +109,17 @@ static void lab_init_names(struct fwlab *l, const char *prefix)
 	l->nhosts = hosts_build(l->hosts, HOSTS_MAX, l->domain[0] ? l->domain : NULL);
 }
 
+/* Only "<prefix>-<role>" names: a state file never leads teardown anywhere else. */
+static int lab_ns_name_ok(const json_t *st, const char *name)
+{
+	const char *prefix = json_string_value(json_object_get(st, "prefix"));
+	size_t n = prefix ? strlen(prefix) : 0;
+
+	if (!name || !prefix || strncmp(name, prefix, n) != 0 || name[n] != '-')
+		return 0;
+	return lab_role(name + n + 1) >= 0;
+}
+
 /* The keeper names itself "fwlab-<prefix>" (truncated to the 15 characters of comm). */
 static int is_keeper(pid_t pid, const char *prefix)
 {
@@ -168,6 +179,8 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 	{
 		char path[128];
 
+		if (!lab_ns_name_ok(st, json_string_value(e)))
+			continue;
 		snprintf(path, sizeof(path), "/run/netns/%s", json_string_value(e));
 		if (ni < ARRAY_SIZE(inodes))
 			inodes[ni++] = netns_inode(path);
@@ -182,6 +195,8 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 	{
 		char path[128];
 
+		if (!lab_ns_name_ok(st, json_string_value(e)))
+			continue;
 		snprintf(path, sizeof(path), "/run/netns/%s", json_string_value(e));
 		if (umount2(path, MNT_DETACH) < 0 && errno != ENOENT && errno != EINVAL)
 			err = err ? err : errno;
@@ -193,11 +208,14 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 	{
 		const char *d = json_string_value(e);
 
+		char own[128];
+
 		/* Only directories the lab creates: never follow a doctored state file elsewhere. */
+		snprintf(own, sizeof(own), "%s/%s", FWLAB_STATE_DIR,
+		         json_string_value(json_object_get(st, "prefix")) ?: "");
 		if (d &&
-		    (strncmp(d, "/etc/netns/", 11) == 0 ||
-		     strncmp(d, FWLAB_STATE_DIR "/", sizeof(FWLAB_STATE_DIR)) == 0) &&
-		    !strstr(d, ".."))
+		    ((strncmp(d, "/etc/netns/", 11) == 0 && lab_ns_name_ok(st, d + 11)) ||
+		     strcmp(d, own) == 0))
 			sys_rmdir_files(d);
 	}
 	if (state_path && unlink(state_path) < 0 && errno != ENOENT)
