@@ -741,6 +741,13 @@ static void test_stop_after(const char *step)
 		raise(SIGSTOP);
 }
 
+static void set_domain(struct fwlab *l, const char *domain)
+{
+	str_copy(l->domain, domain && hosts_domain_ok(domain) ? domain : HOSTS_DOMAIN_DEFAULT,
+	         sizeof(l->domain));
+	l->nhosts = hosts_build(l->hosts, HOSTS_MAX, l->domain);
+}
+
 static struct fwlab *lab_new(const char *prefix)
 {
 	struct fwlab *l = calloc(1, sizeof(*l));
@@ -805,6 +812,7 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 		rc = ENOMEM;
 		goto fail;
 	}
+	set_domain(l, p->domain);
 	rc = sys_mkdirs(FWLAB_STATE_DIR, 0755);
 	if (rc) {
 		seterr(err, errlen, "%s: %s", FWLAB_STATE_DIR, strerror(rc));
@@ -1138,10 +1146,11 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 		free(l);
 		return rc;
 	}
+	set_domain(l, json_string_value(json_object_get(l->st, "domain")));
 	l->outside =
 	        strcmp(json_string_value(json_object_get(l->st, "where")) ?: "", "outside") == 0;
 	prof = json_string_value(json_object_get(l->st, "profile"));
-	if (prof && profile_load(&l->prof, prof, NULL, NULL, 0) != 0)
+	if (prof && profile_load(&l->prof, prof, l->domain, NULL, 0) != 0)
 		l->prof = NULL;
 	*lp = l;
 	return 0;
