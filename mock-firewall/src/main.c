@@ -242,6 +242,12 @@ static int cmd_rules(struct opts *o)
 		fprintf(stderr, "mock-firewall: %s\n", err);
 		return EX_FAIL;
 	}
+	/* A profile this kernel cannot run is reported here too, not only at up. */
+	if (geteuid() == 0 && lab_check_profile_kernel(p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mock-firewall: %s\n", err);
+		profile_free(p);
+		return EX_FAIL;
+	}
 	b = nftgen_fw(p);
 	if (o->json) {
 		json_dumpf(b, stdout, JSON_INDENT(2));
