@@ -1127,7 +1127,14 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 			return ENOENT;
 		}
 		if (n > 1) {
-			seterr(err, errlen, "%zu labs are running: say which with --prefix", n);
+			char list[256] = "";
+			size_t off = 0;
+
+			for (size_t i = 0; i < n && off < sizeof(list); i++)
+				off += (size_t)snprintf(list + off, sizeof(list) - off, " %s",
+				                        names[i]);
+			seterr(err, errlen, "%zu labs are running (%s ): say which with --prefix",
+			       n, list);
 			return EEXIST;
 		}
 		prefix = names[0];
