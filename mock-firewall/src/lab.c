@@ -493,6 +493,23 @@ static int write_proxy_conf(struct fwlab *l, const struct profile *p, int *chang
 	return rc;
 }
 
+/* 1 if a process recorded as what still runs. */
+static int recorded_alive(struct fwlab *l, const char *what)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(l->st, "pids"), i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "what")) ?: "", what) == 0 &&
+		    sys_proc_alive(
+		            (pid_t)json_integer_value(json_object_get(e, "pid")),
+		            (unsigned long long)json_integer_value(json_object_get(e, "start"))))
+			return 1;
+	}
+	return 0;
+}
+
 static void stop_recorded(struct fwlab *l, const char *what)
 {
 	json_t *a = json_object_get(l->st, "pids"), *e;
@@ -504,7 +521,7 @@ static void stop_recorded(struct fwlab *l, const char *what)
 		unsigned long long start =
 		        (unsigned long long)json_integer_value(json_object_get(e, "start"));
 
-		if (strcmp(json_string_value(json_object_get(e, "what")), what) != 0)
+		if (strcmp(json_string_value(json_object_get(e, "what")) ?: "", what) != 0)
 			continue;
 		if (sys_proc_alive(pid, start))
 			sys_stop(&pid, 1, 1000);
@@ -527,7 +544,7 @@ static int start_proxy(struct fwlab *l, const struct profile *p, int force, char
 		seterr(err, errlen, "tinyproxy configuration: %s", strerror(rc));
 		return rc;
 	}
-	if (!changed && !force)
+	if (!changed && !force && p->proxy_enabled == recorded_alive(l, "tinyproxy"))
 		return 0;
 	/* A changed allow-list or port list means a restart: tinyproxy reads both at start. */
 	stop_recorded(l, "tinyproxy");

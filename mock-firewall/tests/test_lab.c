@@ -607,6 +607,13 @@ START_TEST(test_apply_swaps_rules_and_proxy_live)
 		free(bad);
 	}
 	ck_assert_int_ne(lt_tcp(ep, sip, 5060, 600), 0);
+	/* The proxy goes away with a profile that has none, and comes back. */
+	ck_assert_msg(fwlab_apply(l, "customer-factory", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(
+	        lt_connect(ep, "198.51.100.3", 3128, "teamlink1.librestream.com:443", 1000), 0);
+	ck_assert_msg(fwlab_apply(l, "open", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(
+	        lt_connect(ep, "198.51.100.3", 3128, "teamlink1.librestream.com:443", 2000), 200);
 	ck_assert_int_eq(fwlab_down(l), 0);
 }
 END_TEST
