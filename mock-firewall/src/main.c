@@ -119,6 +119,9 @@ static pid_t start_keeper(const char *prefix)
 	if (pid != 0)
 		return pid;
 	setsid();
+	/* Pin nothing: not the caller's directory, not its terminal. */
+	if (chdir("/") != 0)
+		_exit(1);
 	{
 		char name[16];
 		int fd = open("/dev/null", O_RDWR);
