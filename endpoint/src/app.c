@@ -545,6 +545,16 @@ static void add_try(struct app *a, const char *server, unsigned port, const char
 	str_copy(t->server, server, sizeof(t->server));
 	t->port = port;
 	t->scheme = scheme;
+	/* A configured "host:port" (one colon: not an IPv6 literal) names its port for both
+	 * schemes (a server on another port than 443/80). */
+	{
+		char *c = strchr(t->server, ':');
+
+		if (c && !strchr(c + 1, ':') && atoi(c + 1) > 0 && atoi(c + 1) < 65536) {
+			t->port = (unsigned)atoi(c + 1);
+			*c = '\0';
+		}
+	}
 }
 
 static void connect_teamlink(struct app *a)
