@@ -261,6 +261,7 @@ static void conn_event(int fd, uint32_t events, void *arg)
 		int h = conn_handshake(c);
 		if (h)
 			return h < 0 ? conn_close(c, "tls handshake failed") : (void)0;
+		conn_touch(c); /* from now on the idle timeout applies */
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		r = conn_read(c);
