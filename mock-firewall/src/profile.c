@@ -230,6 +230,7 @@ static int parse_to(struct pctx *c, const json_t *v, struct prof_rule *r)
 	int err = 0;
 
 	r->ndst = 0;
+	r->to_text[0] = '\0';
 	if (!v)
 		return 0;
 	a = as_list(c, v, "to", PROF_MAX_DST, &err);
@@ -239,6 +240,9 @@ static int parse_to(struct pctx *c, const json_t *v, struct prof_rule *r)
 	{
 		const char *s = json_string_value(e);
 		char cidr[24];
+		size_t tl = strlen(r->to_text);
+
+		snprintf(r->to_text + tl, sizeof(r->to_text) - tl, "%s%s", tl ? "," : "", s);
 
 		if (strcmp(s, "any") == 0) {
 			r->ndst = 0;
