@@ -581,6 +581,21 @@ static void client_timeout(struct proxy *p, struct call *c, const struct tp_flow
 	sipmsg_clear(&req);
 }
 
+/* A downstream element that copied the Vias of our CANCEL into its 487 (seen in the wild)
+ * leaves none after ours: the upstream request still has them. */
+static int restore_vias(osip_message_t *m, const char *up_req, size_t up_len)
+{
+	struct sipmsg req;
+	const char *reason;
+	int err = -1;
+
+	if (sipmsg_parse(&req, up_req, up_len, &reason) == SIPMSG_OK)
+		err = osip_list_clone(&req.m->vias, &m->vias,
+		                      (int (*)(void *, void **))osip_via_clone);
+	sipmsg_clear(&req);
+	return err;
+}
+
 void proxy_client_response(void *ctx, uint64_t cookie, const struct tp_flow *up_in,
                            const char *up_req, size_t up_len, struct sipmsg *resp)
 {
@@ -591,9 +606,11 @@ void proxy_client_response(void *ctx, uint64_t cookie, const struct tp_flow *up_
 
 	if (!resp)
 		return client_timeout(p, c, &up, up_req, up_len);
+	if (!up_req || resp->status == 100)
+		return; /* a request of our own (CANCEL), or the hop-by-hop 100 */
 	pop_via(resp->m);
-	if (osip_list_size(&resp->m->vias) == 0 || resp->status == 100)
-		return; /* our own CANCEL, or hop-by-hop 100 */
+	if (osip_list_size(&resp->m->vias) == 0 && restore_vias(resp->m, up_req, up_len))
+		return;
 	if (c && strcmp(resp->method, "INVITE") == 0) {
 		invite_response(c, side_to, resp);
 		if (resp->status >= 300 && strcmp(resp->branch, c->down_branch) == 0) {

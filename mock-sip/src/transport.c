@@ -31,7 +31,7 @@ struct conn {
 	struct sock_addr peer, local;
 	struct sipframe *frame;
 	char *out;
-	size_t outlen;
+	size_t outlen, outcap;
 	uint64_t idle_timer;
 };
 
@@ -151,14 +151,22 @@ static int conn_flush(struct conn *c)
 	return conn_want(c);
 }
 
+/* Output waits here while the socket is full; it grows as needed up to OUTBUF_CAP. */
 static int conn_queue(struct conn *c, const char *buf, size_t len)
 {
 	if (c->outlen + len > OUTBUF_CAP)
 		return ENOBUFS;
-	if (!c->out) {
-		c->out = malloc(OUTBUF_CAP);
-		if (!c->out)
+	if (c->outlen + len > c->outcap) {
+		size_t cap = c->outcap ? c->outcap : 4096;
+		char *nb;
+		while (cap < c->outlen + len)
+			cap *= 2;
+		cap = cap < OUTBUF_CAP ? cap : OUTBUF_CAP;
+		nb = realloc(c->out, cap);
+		if (!nb)
 			return ENOMEM;
+		c->out = nb;
+		c->outcap = cap;
 	}
 	memcpy(c->out + c->outlen, buf, len);
 	c->outlen += len;
@@ -280,6 +288,10 @@ static struct conn *conn_new(struct tp *t, int fd, enum tp_kind kind, const stru
 	t->nconns++;
 	if (sipframe_alloc(&c->frame, t->lim.max_msg) ||
 	    (kind == TP_TLS && (!(c->ssl = SSL_new(t->tls)) || SSL_set_fd(c->ssl, fd) != 1)) ||
+	    (c->ssl &&
+	     !(SSL_set_mode(c->ssl,
+	                    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))) ||
 	    evloop_fd_add(t->loop, fd, EPOLLIN, conn_event, c)) {
 		conn_close(c, "out of memory");
 		return NULL;

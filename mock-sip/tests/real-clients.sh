@@ -2,11 +2,13 @@
 # real-clients.sh BUILD_DIR - mock-sip against real SIP clients, on loopback, ports picked at
 # run time (IPv4, and IPv6 for SIPp registrations):
 #   SIPp (tests/sipp/*.xml): REGISTER with digest, OPTIONS, and a call to the built-in peer with
-#        RTP echoed through the relay (-rtp_echo), over UDP and over TCP;
+#        RTP echoed through the relay (-rtp_echo), over UDP and over TCP; a call with a
+#        re-INVITE; a call cancelled while a second SIPp (bob) rings;
 #   baresip (temp config dir): registers over UDP, TCP and TLS; calls the peer over TLS with
 #        audio from a file; is called by the peer (control socket `call alice 3`) over the
 #        TLS connection it registered on.
-# The journal must show every registration, both relay legs of every call with packets in and
+# coturn's turnutils_stunclient gets its mapped address from the STUN port and the first media
+# port. The journal must show every registration, both relay legs of every call with packets in and
 # out, and the server must exit 0 on SIGTERM. (Debian's SIPp has no TLS: baresip covers it.)
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -59,6 +61,17 @@ for t in u1 t1; do
   sipp_run options "$t" 127.0.0.1 "127.0.0.1:$udp"
   sipp_run call-peer "$t" 127.0.0.1 "127.0.0.1:$udp" -rtp_echo
 done
+sipp_run call-reinvite u1 127.0.0.1 "127.0.0.1:$udp" -rtp_echo
+# CANCEL: bob registers from a port, a ringing UAS on that port gets the INVITE, alice cancels.
+bobport=$(free_port)
+timeout 30 sipp -sf "$here/sipp/register.xml" -inf "$here/sipp/bob.csv" -m 1 -i 127.0.0.1 \
+  -p "$bobport" -nostdin "127.0.0.1:$udp" >"$tmp/bob-reg.out" 2>&1 || fail "bob register"
+timeout 60 sipp -sf "$here/sipp/uas-ringing.xml" -inf "$here/sipp/bob.csv" -m 1 -i 127.0.0.1 \
+  -p "$bobport" -nostdin -trace_err -error_file "$tmp/bob.err" >"$tmp/bob.out" 2>&1 &
+uas=$!
+sipp_run call-cancel u1 127.0.0.1 "127.0.0.1:$udp"
+wait "$uas" || fail "the ringing UAS did not see CANCEL, 487 and ACK"
+echo "sipp CANCEL through the proxy: ok"
 # IPv6 (the relay stays on the first --listen address, v4).
 sipp_run register u1 ::1 "[::1]:$udp6"
 sipp_run register t1 ::1 "[::1]:$udp6"
@@ -108,6 +121,23 @@ print("control:", r); sys.exit(0 if r.get("ok") else 1)
 PY
 wait "$bpid" || true
 
+# STUN with coturn's client, on the STUN port and on the first media port.
+stun=$(addr stun 127.)
+for sp in "$stun" "$base"; do
+  timeout 20 turnutils_stunclient -p "$sp" 127.0.0.1 >"$tmp/stun-$sp.out" 2>&1 ||
+    fail "turnutils_stunclient on $sp: $(tail -n 3 "$tmp/stun-$sp.out")"
+  grep -q "UDP reflexive addr: 127.0.0.1:" "$tmp/stun-$sp.out" || fail "no mapped address from $sp"
+  echo "stun on $sp: ok"
+done
+# Every relay port is free again once the calls are over.
+python3 - "$tmp/ctl" <<'PY' || fail "relay ports still in use"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
+s.sendall(b"status\n"); r = json.loads(s.makefile().readline())
+print("status: bindings %d, relay ports in use %d" % (r["bindings"], r["relay_ports"]))
+sys.exit(0 if r["ok"] and r["relay_ports"] == 0 else 1)
+PY
+
 kill -TERM "$pid"; rc=0; wait "$pid" || rc=$?; pid=
 [ "$rc" = 0 ] || fail "exit status $rc on SIGTERM"
 
@@ -127,7 +157,8 @@ for e in ev:
         legs[e["call_id"]].append(e)
 calls = [e["call_id"] for e in ev if e["event"] == "call" and e["state"] == "answered"]
 print("answered calls:", len(calls))
-assert len(calls) >= 4, calls
+assert len(calls) >= 5, calls
+assert any(e["event"] == "call" and e.get("reason") == "cancelled" for e in ev)
 for cid in calls:
     ls = legs[cid]
     assert len(ls) == 2, (cid, ls)
@@ -137,6 +168,7 @@ for cid in calls:
         assert l["packets_in"] > 0 and l["packets_out"] > 0, l
         assert l["latched"]
 assert sum(1 for e in ev if e["event"] == "sip.request") > 20
+assert sum(1 for e in ev if e["event"] == "stun") >= 2
 assert sum(1 for e in ev if e["event"] == "sip.response") > 20
 PY
 echo "real-clients: OK"

@@ -290,6 +290,75 @@ START_TEST(test_invite_for_unregistered_user_gets_480)
 }
 END_TEST
 
+/* Receives on fd with the loop running, up to ms; returns the bytes or 0. */
+static ssize_t recv_pumped(struct fx *f, int fd, char *buf, size_t cap, int ms)
+{
+	for (int i = 0; i < ms / 5; i++) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t r;
+		evloop_run_once(f->loop, 5);
+		if (poll(&p, 1, 0) != 1)
+			continue;
+		r = recv(fd, buf, cap - 1, 0);
+		if (r > 0)
+			buf[r] = '\0';
+		return r > 0 ? r : 0;
+	}
+	return 0;
+}
+
+START_TEST(test_proxy_retransmits_invite_over_udp_until_provisional)
+{
+	struct fx f;
+	char resp[4096], inv[1024], ring[1024];
+	int caller, n = 0;
+	const char *sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+	                  "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+
+	fx_up(&f, 60);
+	/* alice's binding is the test socket itself */
+	ck_assert_int_eq(do_register(&f, "<sip:alice@127.0.0.1:9>", "300", resp, sizeof(resp)),
+	                 200);
+	caller = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(connect(caller, (struct sockaddr *)&f.srv.ss, f.srv.len), 0);
+	snprintf(inv, sizeof(inv),
+	         "INVITE sip:alice@librestream.com SIP/2.0\r\n"
+	         "Via: SIP/2.0/UDP 127.0.0.1:8;branch=z9hG4bKinv1\r\n"
+	         "From: <sip:bob@librestream.com>;tag=b1\r\nTo: <sip:alice@librestream.com>\r\n"
+	         "Call-ID: rtx1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+	         "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+	         strlen(sdp), sdp);
+	ck_assert_int_eq(send(caller, inv, strlen(inv), 0), (ssize_t)strlen(inv));
+	/* Timer A: the first copy, then again after T1 and 2*T1, while nobody answers */
+	while (n < 3 && recv_pumped(&f, f.fd, resp, sizeof(resp), 2500) > 0)
+		if (strncmp(resp, "INVITE ", 7) == 0)
+			n++;
+	ck_assert_int_eq(n, 3);
+	ck_assert_ptr_nonnull(strstr(resp, "Record-Route: "));
+	ck_assert_ptr_null(strstr(resp, "m=audio 4000 ")); /* the SDP names a relay port */
+	/* a 180 stops the retransmissions and goes to the caller */
+	{
+		const char *v = strstr(resp, "Via: ");
+		size_t vl = strstr(v, "\r\nVia: ") ? (size_t)(strstr(v, "\r\nVia: ") - v) : 0;
+		snprintf(ring, sizeof(ring),
+		         "SIP/2.0 180 Ringing\r\n%.*s\r\n"
+		         "Via: SIP/2.0/UDP 127.0.0.1:8;branch=z9hG4bKinv1\r\n"
+		         "From: <sip:bob@librestream.com>;tag=b1\r\n"
+		         "To: <sip:alice@librestream.com>;tag=a1\r\nCall-ID: rtx1\r\n"
+		         "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+		         (int)vl, v);
+	}
+	ck_assert_int_eq(send(f.fd, ring, strlen(ring), 0), (ssize_t)strlen(ring));
+	n = 0;
+	while (recv_pumped(&f, caller, resp, sizeof(resp), 1500) > 0)
+		n += strncmp(resp, "SIP/2.0 180", 11) == 0;
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq((int)recv_pumped(&f, f.fd, resp, sizeof(resp), 2500), 0);
+	close(caller);
+	fx_down(&f);
+}
+END_TEST
+
 static const char *stun_pw(void *arg, const char *user)
 {
 	(void)arg;
@@ -350,4 +419,5 @@ TU_SUITE("sip_server", test_registrar_challenges_then_binds_with_digest,
          test_registrar_answers_423_for_too_brief_expiry,
          test_registrar_keeps_multiple_contacts_and_unregisters, test_registrar_expires_bindings,
          test_options_answered_with_allow_accept_supported,
-         test_invite_for_unregistered_user_gets_480, test_stun_server_checks_message_integrity)
+         test_invite_for_unregistered_user_gets_480, test_stun_server_checks_message_integrity,
+         test_proxy_retransmits_invite_over_udp_until_provisional)

@@ -615,7 +615,12 @@ int tlc_send(struct tlc_chan *c, const void *p, size_t n)
 	return 0;
 }
 
-void tlc_chan_close(struct tlc_chan *c, const char *reason)
+void tlc_chan_close(struct tlc_chan *c)
+{
+	tlc_chan_close_reason(c, NULL);
+}
+
+void tlc_chan_close_reason(struct tlc_chan *c, const char *reason)
 {
 	size_t rl = reason ? strlen(reason) : 0;
 

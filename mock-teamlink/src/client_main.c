@@ -364,7 +364,7 @@ static void bridge_free(struct bridge *b)
 		}
 	evloop_fd_del(a->loop, b->fd);
 	close(b->fd);
-	tlc_chan_close(b->ch, "local connection closed");
+	tlc_chan_close_reason(b->ch, "local connection closed");
 	free(b);
 }
 
@@ -423,7 +423,7 @@ static void bridge_accept(int lfd, uint32_t events, void *arg)
 	b->fd = fd;
 	if (tlc_open_sip(a->t, &b->ch, a->sip_host, a->sip_port, a->sip_tls, &h, b) ||
 	    evloop_fd_add(a->loop, fd, EPOLLIN, bridge_tcp_readable, b)) {
-		tlc_chan_close(b->ch, "local connection closed");
+		tlc_chan_close_reason(b->ch, "local connection closed");
 		close(fd);
 		free(b);
 		return;

@@ -496,12 +496,16 @@ static int run_jobs(struct ctx *c)
 					kill(c->jobs[i].pid, SIGTERM);
 		}
 		while (!got_stop && pending && running < (size_t)jobs) {
-			for (size_t i = 0; i < c->njobs; i++) {
-				if (c->jobs[i].state == 0) {
-					start_job(c, &c->jobs[i]);
-					break;
-				}
-			}
+			/* Longest deadline first: the slow scenarios start early, so the run
+			 * ends close to the longest one instead of after it. */
+			struct job *next = NULL;
+			for (size_t i = 0; i < c->njobs; i++)
+				if (c->jobs[i].state == 0 &&
+				    (!next ||
+				     conform_scenario_deadline(c->jobs[i].sc) >
+				             conform_scenario_deadline(next->sc)))
+					next = &c->jobs[i];
+			start_job(c, next);
 			running++;
 			pending--;
 		}

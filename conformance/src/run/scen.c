@@ -927,7 +927,7 @@ static double call_after(const struct conform_scenario *sc)
 		if (st->kind == CONFORM_STEP_WAIT)
 			waited = 1;
 		else if (waited && st->kind == CONFORM_STEP_CALL_IN)
-			t += st->seconds + 2;
+			t += st->seconds + 1; /* the call in ends `seconds` after its answer */
 		else if (waited && st->kind == CONFORM_STEP_SLEEP)
 			t += st->seconds;
 	}

@@ -81,9 +81,10 @@ int tlc_open_udp(struct tlc *t, struct tlc_chan **cp, const char *host, uint16_t
 /* SIP: queues bytes (sent as the server's window allows; ENOBUFS past max_pending).
  * UDP: one datagram (<= 16384 bytes); ENOBUFS when the tunnel's queue is full (dropped). */
 int tlc_send(struct tlc_chan *c, const void *p, size_t n);
-/* Sends CLOSE with reason (NULL or at most 125 bytes) and frees the channel at once (no
- * closed callback). */
-void tlc_chan_close(struct tlc_chan *c, const char *reason);
+/* Sends CLOSE and frees the channel at once (no closed callback). */
+void tlc_chan_close(struct tlc_chan *c);
+/* The same with a reason in the CLOSE (NULL or at most 125 bytes; journalled by the server). */
+void tlc_chan_close_reason(struct tlc_chan *c, const char *reason);
 uint16_t tlc_chan_id(const struct tlc_chan *c);
 
 #endif
