@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -730,6 +731,13 @@ int profile_load(struct profile **pp, const char *name, const char *domain, char
 	if (!pp || !name)
 		return EINVAL;
 	rc = profile_find(name, path, sizeof(path));
+	if (!rc) {
+		/* Absolute, so the state file names it for any later command, from any directory. */
+		char abs[PATH_MAX];
+
+		if (realpath(path, abs) && strlen(abs) < sizeof(path))
+			str_copy(path, abs, sizeof(path));
+	}
 	if (rc) {
 		snprintf(err, errlen,
 		         "%s: no such profile (a path, or a name in mock-firewall/profiles/)",
