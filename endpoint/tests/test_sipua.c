@@ -199,6 +199,33 @@ START_TEST(test_sipua_registers_after_answering_the_digest_challenge)
 }
 END_TEST
 
+START_TEST(test_sipua_refreshes_before_the_granted_lifetime_runs_out)
+{
+	struct fx f;
+	struct sipmsg *m = malloc(sizeof(*m));
+	uint64_t end;
+
+	fx_init(&f, 0, 0);
+	ck_assert_int_eq(sipua_register(f.ua), 0);
+	parse_out(&f, 0, m);
+	/* The registrar grants 2 s: the refresh must leave at 3/4 of it, 1.5 s. */
+	respond(&f, m, 200, "srv",
+	        "Contact: <sip:alice@198.51.100.10:40000;transport=tcp>;expires=2\r\n", NULL);
+	ck_assert_int_eq(f.reg_ok, 1);
+	end = evloop_now_ms() + 3000;
+	while (f.nout < 2 && evloop_now_ms() < end)
+		ck_assert_int_ge(evloop_run_once(f.loop, 100), 0);
+	ck_assert_int_eq(f.nout, 2);
+	ck_assert_uint_ge(evloop_now_ms() + 3000 - end, 1400);
+	parse_out(&f, 1, m);
+	ck_assert_str_eq(m->method, "REGISTER");
+	ck_assert_uint_eq(m->cseq, 2);
+	ck_assert_str_eq(m->call_id, sipua_reg_call_id(f.ua));
+	free(m);
+	fx_fini(&f);
+}
+END_TEST
+
 START_TEST(test_sipua_gives_up_when_credentials_are_refused)
 {
 	struct fx f;
@@ -401,6 +428,7 @@ START_TEST(test_sdp_audio_reads_media_connection_and_unterminated_bodies)
 END_TEST
 
 TU_SUITE("sipua", test_sipua_registers_after_answering_the_digest_challenge,
+         test_sipua_refreshes_before_the_granted_lifetime_runs_out,
          test_sipua_gives_up_when_credentials_are_refused,
          test_sipua_auto_answers_with_media_in_range_and_ends_on_bye,
          test_sipua_places_a_call_through_a_proxy_challenge,
