@@ -7,6 +7,10 @@ add_library(conform-analysis STATIC ${conform_analysis_src})
 target_include_directories(conform-analysis PUBLIC ${CMAKE_CURRENT_LIST_DIR}/include
                            PRIVATE ${CMAKE_CURRENT_LIST_DIR}/src/analysis)
 target_link_libraries(conform-analysis PUBLIC onsight-common PkgConfig::JANSSON PkgConfig::PCAP)
+if(ONSIGHT_FUZZ)
+  # coverage for the harnesses: the decoders live in this library, not in the harness
+  target_compile_options(conform-analysis PRIVATE -fsanitize=fuzzer-no-link)
+endif()
 
 # A small driver with the `analyze` command line, for the golden-capture tests and the
 # benchmark (the shipped binary is onsight-conform).

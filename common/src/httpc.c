@@ -174,12 +174,14 @@ static char *dup_trim(const char *s, size_t n)
 /* RFC 9112 §4 status line, §5 field lines. CRLF line ends; obsolete line folding refused. */
 int httpc_parse_head(const char *buf, size_t len, struct httpc_resp *r)
 {
-	const char *p = buf, *end = buf + len, *eol, *colon;
+	const char *p, *end, *eol, *colon;
 	size_t n;
 	int err = EINVAL;
 
 	if (!buf || !r)
 		return EINVAL;
+	p = buf;
+	end = buf + len;
 	memset(r, 0, sizeof(*r));
 	eol = memchr(p, '\n', len);
 	if (!eol || eol == p || eol[-1] != '\r')

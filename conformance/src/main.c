@@ -37,6 +37,8 @@ static const char usage_text[] =
         "  merge [--out DIR] [--junit F] [--json F] [--html F] RESULTS.json...\n"
         "        combine the results.json of shards into one set of reports\n"
         "  gc    remove labs left behind by a runner that was killed\n"
+        "  check-lab\n"
+        "        exit 0 if network namespaces can be created here, else 3 and the reason\n"
         "  help | --help, version | --version\n"
         "\n"
         "Exit codes: 0 all pass; 1 a check failed; 2 usage or configuration error;\n"
@@ -237,8 +239,10 @@ static int cmd_list(int argc, char **argv)
 			if (!json_array_size(json_object_get(row, "checks")))
 				printf("(not covered)");
 			json_array_foreach(json_object_get(row, "checks"), k, c)
-			        printf("%s%s", k ? " " : "",
-			               json_string_value(json_object_get(c, "check")) ?: "");
+			{
+				printf("%s%s", k ? " " : "",
+				       json_string_value(json_object_get(c, "check")) ?: "");
+			}
 			printf("\n");
 		}
 	}
@@ -357,6 +361,21 @@ static int cmd_gc(int argc, char **argv)
 	return e ? EXIT_HARNESS : 0;
 }
 
+static int cmd_check_lab(int argc, char **argv)
+{
+	char why[512] = "";
+
+	(void)argv;
+	if (argc > 1)
+		return usage_err("check-lab takes no arguments%s", "");
+	if (fwlab_available(why, sizeof(why))) {
+		printf("onsight-conform: the lab cannot run here: %s\n", why);
+		return EXIT_HARNESS;
+	}
+	printf("onsight-conform: the lab can run here\n");
+	return 0;
+}
+
 static int cmd_help(int argc, char **argv)
 {
 	(void)argc;
@@ -377,10 +396,18 @@ static const struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
-        {"run", cmd_run},           {"list", cmd_list},         {"analyze", cmd_analyze},
-        {"selftest", cmd_selftest}, {"merge", cmd_merge},       {"gc", cmd_gc},
-        {"help", cmd_help},         {"--help", cmd_help},       {"-h", cmd_help},
-        {"version", cmd_version},   {"--version", cmd_version},
+        {"run", cmd_run},
+        {"list", cmd_list},
+        {"analyze", cmd_analyze},
+        {"selftest", cmd_selftest},
+        {"merge", cmd_merge},
+        {"gc", cmd_gc},
+        {"check-lab", cmd_check_lab},
+        {"help", cmd_help},
+        {"--help", cmd_help},
+        {"-h", cmd_help},
+        {"version", cmd_version},
+        {"--version", cmd_version},
 };
 
 int main(int argc, char **argv)

@@ -101,7 +101,8 @@ static void frame(struct cap *c, bool v6, bool vlan, const char *src, uint16_t s
 		pkt[off + 5] = (uint8_t)(8 + plen);
 	}
 	off += l4;
-	memcpy(pkt + off, payload, plen);
+	if (plen)
+		memcpy(pkt + off, payload, plen);
 	off += plen;
 	c->t += 0.001;
 	rec[0] = (uint32_t)c->t;

@@ -36,7 +36,8 @@
 
 const char *const lab_roles[ROLE_COUNT] = {"ep", "fw", "lan", "net", "out"};
 
-static void seterr(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t len, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 static void seterr(char *err, size_t len, const char *fmt, ...)
 {
@@ -108,6 +109,36 @@ static void lab_init_names(struct fwlab *l, const char *prefix)
 	l->nhosts = hosts_build(l->hosts, HOSTS_MAX, l->domain[0] ? l->domain : NULL);
 }
 
+/* Only "<prefix>-<role>" names: a state file never leads teardown anywhere else. */
+static int lab_ns_name_ok(const json_t *st, const char *name)
+{
+	const char *prefix = json_string_value(json_object_get(st, "prefix"));
+	size_t n = prefix ? strlen(prefix) : 0;
+
+	if (!name || !prefix || strncmp(name, prefix, n) != 0 || name[n] != '-')
+		return 0;
+	return lab_role(name + n + 1) >= 0;
+}
+
+/* The keeper names itself "fwlab-<prefix>" (truncated to the 15 characters of comm). */
+static int is_keeper(pid_t pid, const char *prefix)
+{
+	char path[64], comm[32] = "", want[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	snprintf(want, sizeof(want), "fwlab-%s", prefix ? prefix : "");
+	want[15] = '\0';
+	return strcmp(comm, want) == 0;
+}
+
 /* ---- teardown (down and gc share it; it works from the state document alone) ---- */
 
 static int remove_lab_doc(const json_t *st, const char *state_path)
@@ -137,8 +168,10 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 		unsigned long long start =
 		        (unsigned long long)json_integer_value(json_object_get(o, "start"));
 
+		/* Only the CLI's own keeper is stopped, and only if it still is one. */
 		if (json_is_true(json_object_get(o, "keeper")) && pid != self &&
-		    np < ARRAY_SIZE(pids) && sys_proc_alive(pid, start))
+		    np < ARRAY_SIZE(pids) && sys_proc_alive(pid, start) &&
+		    is_keeper(pid, json_string_value(json_object_get(st, "prefix"))))
 			pids[np++] = pid;
 	}
 	a = json_object_get(st, "namespaces");
@@ -146,6 +179,8 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 	{
 		char path[128];
 
+		if (!lab_ns_name_ok(st, json_string_value(e)))
+			continue;
 		snprintf(path, sizeof(path), "/run/netns/%s", json_string_value(e));
 		if (ni < ARRAY_SIZE(inodes))
 			inodes[ni++] = netns_inode(path);
@@ -160,6 +195,8 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 	{
 		char path[128];
 
+		if (!lab_ns_name_ok(st, json_string_value(e)))
+			continue;
 		snprintf(path, sizeof(path), "/run/netns/%s", json_string_value(e));
 		if (umount2(path, MNT_DETACH) < 0 && errno != ENOENT && errno != EINVAL)
 			err = err ? err : errno;
@@ -171,10 +208,14 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 	{
 		const char *d = json_string_value(e);
 
+		char own[128];
+
 		/* Only directories the lab creates: never follow a doctored state file elsewhere. */
-		if (d && (strncmp(d, "/etc/netns/", 11) == 0 ||
-		          strncmp(d, FWLAB_STATE_DIR "/", sizeof(FWLAB_STATE_DIR)) == 0) &&
-		    !strstr(d, ".."))
+		snprintf(own, sizeof(own), "%s/%s", FWLAB_STATE_DIR,
+		         json_string_value(json_object_get(st, "prefix")) ?: "");
+		if (d &&
+		    ((strncmp(d, "/etc/netns/", 11) == 0 && lab_ns_name_ok(st, d + 11)) ||
+		     strcmp(d, own) == 0))
 			sys_rmdir_files(d);
 	}
 	if (state_path && unlink(state_path) < 0 && errno != ENOENT)
@@ -309,8 +350,8 @@ static int configure_links(struct fwlab *l, char *err, size_t errlen)
 	                       "addr add " LAB_NET_DNS "/24 dev br0\n");
 	for (size_t i = 0; i < l->nhosts && off < sizeof(b); i++)
 		if (strcmp(l->hosts[i].ns, "net") == 0)
-			off += (size_t)snprintf(b + off, sizeof(b) - off, "addr add %s/24 dev br0\n",
-			                        l->hosts[i].addr);
+			off += (size_t)snprintf(b + off, sizeof(b) - off,
+			                        "addr add %s/24 dev br0\n", l->hosts[i].addr);
 	/* The internet routes back to the LAN (used only when NAT is off) and to `out`. */
 	if (off < sizeof(b))
 		snprintf(b + off, sizeof(b) - off,
@@ -338,8 +379,8 @@ static int write_resolvs(struct fwlab *l, char *err, size_t errlen)
 		snprintf(d, sizeof(d), "/etc/netns/%s", l->ns[i]);
 		rc = sys_mkdirs(d, 0755);
 		if (!rc)
-			rc = write_resolv(l, i,
-			                  i == ROLE_EP || i == ROLE_LAN ? LAB_LAN_DNS : LAB_NET_DNS);
+			rc = write_resolv(
+			        l, i, i == ROLE_EP || i == ROLE_LAN ? LAB_LAN_DNS : LAB_NET_DNS);
 		if (rc) {
 			seterr(err, errlen, "%s/resolv.conf: %s", d, strerror(rc));
 			return rc;
@@ -452,6 +493,23 @@ static int write_proxy_conf(struct fwlab *l, const struct profile *p, int *chang
 	return rc;
 }
 
+/* 1 if a process recorded as what still runs. */
+static int recorded_alive(struct fwlab *l, const char *what)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(l->st, "pids"), i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "what")) ?: "", what) == 0 &&
+		    sys_proc_alive(
+		            (pid_t)json_integer_value(json_object_get(e, "pid")),
+		            (unsigned long long)json_integer_value(json_object_get(e, "start"))))
+			return 1;
+	}
+	return 0;
+}
+
 static void stop_recorded(struct fwlab *l, const char *what)
 {
 	json_t *a = json_object_get(l->st, "pids"), *e;
@@ -463,7 +521,7 @@ static void stop_recorded(struct fwlab *l, const char *what)
 		unsigned long long start =
 		        (unsigned long long)json_integer_value(json_object_get(e, "start"));
 
-		if (strcmp(json_string_value(json_object_get(e, "what")), what) != 0)
+		if (strcmp(json_string_value(json_object_get(e, "what")) ?: "", what) != 0)
 			continue;
 		if (sys_proc_alive(pid, start))
 			sys_stop(&pid, 1, 1000);
@@ -486,7 +544,7 @@ static int start_proxy(struct fwlab *l, const struct profile *p, int force, char
 		seterr(err, errlen, "tinyproxy configuration: %s", strerror(rc));
 		return rc;
 	}
-	if (!changed && !force)
+	if (!changed && !force && p->proxy_enabled == recorded_alive(l, "tinyproxy"))
 		return 0;
 	/* A changed allow-list or port list means a restart: tinyproxy reads both at start. */
 	stop_recorded(l, "tinyproxy");
@@ -615,14 +673,15 @@ static int apply_qdiscs(struct fwlab *l, const struct profile *p, char *err, siz
 			json_t *v;
 
 			snprintf(key, sizeof(key), "%s/%s", lab_roles[roles[e]], devs[e]);
-			json_array_foreach(rec, i, v)
-			        had |= strcmp(json_string_value(v), key) == 0;
+			json_array_foreach(rec, i, v) had |= strcmp(json_string_value(v), key) == 0;
 			if (im->set && im->delay_ms > 0) {
-				off += (size_t)snprintf(b + off, 1024 - off,
-				                        "qdisc replace dev %s root netem delay %dms",
-				                        devs[e], im->delay_ms);
+				off += (size_t)snprintf(
+				        b + off, 1024 - off,
+				        "qdisc replace dev %s root netem delay %dms", devs[e],
+				        im->delay_ms);
 				if (im->rate_bps)
-					off += (size_t)snprintf(b + off, 1024 - off, " rate %llubit",
+					off += (size_t)snprintf(b + off, 1024 - off,
+					                        " rate %llubit",
 					                        (unsigned long long)im->rate_bps);
 				snprintf(b + off, 1024 - off, "\n");
 				json_array_append_new(nrec, json_string(key));
@@ -674,7 +733,8 @@ static int apply_rules(struct fwlab *l, const struct profile *p, char *err, size
 			continue;
 		snprintf(key, sizeof(key), "impair_%s", lab_roles[r]);
 		/* Only touch a namespace that has, or had, an impairment table. */
-		if (!nftgen_has_impair(p, lab_roles[r]) && !json_is_true(json_object_get(l->st, key)))
+		if (!nftgen_has_impair(p, lab_roles[r]) &&
+		    !json_is_true(json_object_get(l->st, key)))
 			continue;
 		b = nftgen_impair(p, lab_roles[r]);
 		rc = run_nft(l, r, b, err, errlen);
@@ -687,6 +747,23 @@ static int apply_rules(struct fwlab *l, const struct profile *p, char *err, size
 }
 
 /* ---- public API ---- */
+
+/* Test hook: FWLAB_TEST_STOP_AFTER=STEP stops the process (SIGSTOP) after that step of up,
+ * so the crash test can SIGKILL it at a known point instead of racing a timer. */
+static void test_stop_after(const char *step)
+{
+	const char *want = getenv("FWLAB_TEST_STOP_AFTER");
+
+	if (want && strcmp(want, step) == 0)
+		raise(SIGSTOP);
+}
+
+static void set_domain(struct fwlab *l, const char *domain)
+{
+	str_copy(l->domain, domain && hosts_domain_ok(domain) ? domain : HOSTS_DOMAIN_DEFAULT,
+	         sizeof(l->domain));
+	l->nhosts = hosts_build(l->hosts, HOSTS_MAX, l->domain);
+}
 
 static struct fwlab *lab_new(const char *prefix)
 {
@@ -717,8 +794,8 @@ static int lab_state_init(struct fwlab *l, const char *profile_path)
 	                  "version", 1, "prefix", l->prefix, "created", ts, "domain",
 	                  json_string(l->domain[0] ? l->domain : HOSTS_DOMAIN_DEFAULT), "owner",
 	                  "pid", (int)getpid(), "start", (json_int_t)sys_proc_start(getpid()),
-	                  "keeper", 0, "profile", profile_path, "where", "inside", "namespaces",
-	                  ns, "dirs", dirs, "pids", "qdiscs", "ready", 0);
+	                  "keeper", 0, "profile", profile_path, "where", "inside", "namespaces", ns,
+	                  "dirs", dirs, "pids", "qdiscs", "ready", 0);
 	return l->st ? 0 : ENOMEM;
 }
 
@@ -752,6 +829,7 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 		rc = ENOMEM;
 		goto fail;
 	}
+	set_domain(l, p->domain);
 	rc = sys_mkdirs(FWLAB_STATE_DIR, 0755);
 	if (rc) {
 		seterr(err, errlen, "%s: %s", FWLAB_STATE_DIR, strerror(rc));
@@ -759,7 +837,8 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 	}
 	for (int i = 0; i < ROLE_COUNT; i++)
 		if (access(l->nspath[i], F_OK) == 0) {
-			seterr(err, errlen, "namespace %s exists already (another lab with prefix %s?)",
+			seterr(err, errlen,
+			       "namespace %s exists already (another lab with prefix %s?)",
 			       l->ns[i], prefix);
 			rc = EEXIST;
 			goto fail;
@@ -783,10 +862,21 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 		seterr(err, errlen, "%s: %s", l->state, strerror(rc));
 		goto teardown;
 	}
-	if ((rc = create_namespaces(l, err, errlen)) || (rc = set_sysctls(l, err, errlen)) ||
-	    (rc = configure_links(l, err, errlen)) || (rc = write_resolvs(l, err, errlen)) ||
-	    (rc = start_dns(l, err, errlen)) || (rc = start_proxy(l, p, 1, err, errlen)) ||
-	    (rc = apply_rules(l, p, err, errlen)) || (rc = wait_services(l, p, err, errlen)))
+	test_stop_after("state");
+	if ((rc = create_namespaces(l, err, errlen)))
+		goto teardown;
+	test_stop_after("namespaces");
+	if ((rc = set_sysctls(l, err, errlen)) || (rc = configure_links(l, err, errlen)) ||
+	    (rc = write_resolvs(l, err, errlen)))
+		goto teardown;
+	test_stop_after("links");
+	if ((rc = start_dns(l, err, errlen)) || (rc = start_proxy(l, p, 1, err, errlen)))
+		goto teardown;
+	test_stop_after("services");
+	if ((rc = apply_rules(l, p, err, errlen)))
+		goto teardown;
+	test_stop_after("rules");
+	if ((rc = wait_services(l, p, err, errlen)))
 		goto teardown;
 	json_object_set_new(l->st, "ready", json_true());
 	rc = lab_save(l);
@@ -887,7 +977,8 @@ int fwlab_migrate(struct fwlab *l, const char *where)
 	}
 	if (!rc) {
 		if (to == ROLE_OUT)
-			snprintf(b, sizeof(b), "addr add " LAB_OUT_EP "/24 dev ep0\nlink set ep0 up\n");
+			snprintf(b, sizeof(b),
+			         "addr add " LAB_OUT_EP "/24 dev ep0\nlink set ep0 up\n");
 		else
 			snprintf(b, sizeof(b), "link set ep0 master br0\nlink set ep0 up\n");
 		rc = run_ip_batch(l, to, b, err, sizeof(err));
@@ -970,14 +1061,26 @@ int fwlab_spawn(struct fwlab *l, const char *role, char *const argv[], int out_f
 	return lab_record_pid(l, *pidp, argv[0]);
 }
 
-int fwlab_set_owner(struct fwlab *l, pid_t pid)
+static int set_owner(struct fwlab *l, pid_t pid, int keeper)
 {
 	if (!l)
 		return EINVAL;
 	json_object_set_new(l->st, "owner",
 	                    json_pack("{s:i, s:I, s:b}", "pid", (int)pid, "start",
-	                              (json_int_t)sys_proc_start(pid), "keeper", pid != getpid()));
+	                              (json_int_t)sys_proc_start(pid), "keeper", keeper));
 	return lab_save(l);
+}
+
+int fwlab_set_owner(struct fwlab *l, pid_t pid)
+{
+	/* Someone else's process (a runner's parent, a shell): gc watches it, down never
+	 * signals it. */
+	return set_owner(l, pid, 0);
+}
+
+int lab_set_keeper(struct fwlab *l, pid_t pid)
+{
+	return set_owner(l, pid, 1);
 }
 
 static int load_state(const char *path, json_t **stp, char *err, size_t errlen)
@@ -1041,7 +1144,14 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 			return ENOENT;
 		}
 		if (n > 1) {
-			seterr(err, errlen, "%zu labs are running: say which with --prefix", n);
+			char list[256] = "";
+			size_t off = 0;
+
+			for (size_t i = 0; i < n && off < sizeof(list); i++)
+				off += (size_t)snprintf(list + off, sizeof(list) - off, " %s",
+				                        names[i]);
+			seterr(err, errlen, "%zu labs are running (%s ): say which with --prefix",
+			       n, list);
 			return EEXIST;
 		}
 		prefix = names[0];
@@ -1060,10 +1170,11 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 		free(l);
 		return rc;
 	}
-	l->outside = strcmp(json_string_value(json_object_get(l->st, "where")) ?: "", "outside") ==
-	             0;
+	set_domain(l, json_string_value(json_object_get(l->st, "domain")));
+	l->outside =
+	        strcmp(json_string_value(json_object_get(l->st, "where")) ?: "", "outside") == 0;
 	prof = json_string_value(json_object_get(l->st, "profile"));
-	if (prof && profile_load(&l->prof, prof, NULL, NULL, 0) != 0)
+	if (prof && profile_load(&l->prof, prof, l->domain, NULL, 0) != 0)
 		l->prof = NULL;
 	*lp = l;
 	return 0;
@@ -1100,8 +1211,8 @@ int fwlab_gc(char *report, size_t len)
 		r = remove_lab_doc(st, path);
 		if (report && off < len)
 			off += (size_t)snprintf(report + off, len - off,
-			                        "removed lab %s (owner pid %d is gone)%s\n", names[i],
-			                        (int)pid, r ? ": partly" : "");
+			                        "removed lab %s (owner pid %d is gone)%s\n",
+			                        names[i], (int)pid, r ? ": partly" : "");
 		rc = rc ? rc : r;
 		json_decref(st);
 	}
@@ -1114,7 +1225,8 @@ int fwlab_available(char *why, size_t len)
 	char *path = getenv("PATH");
 
 	if (geteuid() != 0) {
-		seterr(why, len, "not root: network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN");
+		seterr(why, len,
+		       "not root: network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN");
 		return EPERM;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++) {
@@ -1122,14 +1234,16 @@ int fwlab_available(char *why, size_t len)
 		int found = 0;
 
 		str_copy(buf, path ? path : "/usr/sbin:/usr/bin:/sbin:/bin", sizeof(buf));
-		for (dir = strtok_r(buf, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		for (dir = strtok_r(buf, ":", &save); dir && !found;
+		     dir = strtok_r(NULL, ":", &save)) {
 			char p[PATH_MAX];
 
 			snprintf(p, sizeof(p), "%s/%s", dir, tools[i]);
 			found = access(p, X_OK) == 0;
 		}
 		if (!found) {
-			seterr(why, len, "%s is not installed (scripts/setup installs it)", tools[i]);
+			seterr(why, len, "%s is not installed (scripts/setup installs it)",
+			       tools[i]);
 			return ENOENT;
 		}
 	}

@@ -39,7 +39,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: mock-firewall COMMAND [ARGS] [--prefix P]\n"
-	        "  up PROFILE [--prefix P] [--foreground]   create a lab (default prefix osl<pid>)\n"
+	        "  up PROFILE [--prefix P] [--foreground]   create a lab (default prefix "
+	        "osl<pid>)\n"
 	        "  down                       remove the lab (exactly what up created)\n"
 	        "  gc                         remove labs whose owner process died\n"
 	        "  status [--json]            namespaces, addresses, rule counters, processes\n"
@@ -118,6 +119,9 @@ static pid_t start_keeper(const char *prefix)
 	if (pid != 0)
 		return pid;
 	setsid();
+	/* Pin nothing: not the caller's directory, not its terminal. */
+	if (chdir("/") != 0)
+		_exit(1);
 	{
 		char name[16];
 		int fd = open("/dev/null", O_RDWR);
@@ -174,7 +178,7 @@ static int cmd_up(struct opts *o)
 			pause();
 		return fwlab_down(l) ? EX_FAIL : EX_OK;
 	}
-	rc = fwlab_set_owner(l, start_keeper(fwlab_prefix(l)));
+	rc = lab_set_keeper(l, start_keeper(fwlab_prefix(l)));
 	fwlab_detach(l);
 	return rc ? EX_FAIL : EX_OK;
 }
@@ -192,7 +196,8 @@ static int cmd_down(struct opts *o)
 		return EX_FAIL;
 	str_copy(prefix, fwlab_prefix(l), sizeof(prefix));
 	if (fwlab_down(l) != 0) {
-		fprintf(stderr, "mock-firewall: down %s: some parts could not be removed\n", prefix);
+		fprintf(stderr, "mock-firewall: down %s: some parts could not be removed\n",
+		        prefix);
 		return EX_FAIL;
 	}
 	printf("lab %s removed\n", prefix);
@@ -240,8 +245,17 @@ static int cmd_rules(struct opts *o)
 		fprintf(stderr, "mock-firewall: %s\n", err);
 		return EX_FAIL;
 	}
+	/* A profile this kernel cannot run is reported here too, not only at up. */
+	if (geteuid() == 0 && lab_check_profile_kernel(p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mock-firewall: %s\n", err);
+		profile_free(p);
+		return EX_FAIL;
+	}
 	b = nftgen_fw(p);
-	if (o->json) {
+	if (o->json || geteuid() != 0) {
+		if (!o->json)
+			printf("# (not root: no scratch namespace to list the rules in nft's syntax;\n"
+			       "#  this is the nftables JSON batch the lab applies)\n");
 		json_dumpf(b, stdout, JSON_INDENT(2));
 		putchar('\n');
 		rc = 0;
@@ -362,8 +376,7 @@ static int cmd_capture(struct opts *o)
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	fprintf(stderr, "capturing on %s in %s to %s (Ctrl-C stops)\n", o->pos[1], path,
-	        o->pos[2]);
+	fprintf(stderr, "capturing on %s in %s to %s (Ctrl-C stops)\n", o->pos[1], path, o->pos[2]);
 	while (!stop_flag && (o->count <= 0 || n < o->count) &&
 	       (o->seconds <= 0 || time(NULL) - t0 < o->seconds)) {
 		int k = pcap_dispatch(pc, o->count > 0 ? (int)(o->count - n) : -1, pcap_dump,

@@ -85,15 +85,18 @@ static json_t *run(struct control *ctl, char *line)
 static int answer(struct cclient *c, char *line)
 {
 	json_t *o = run(c->ctl, line);
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL, *ln = NULL;
 	int err = 0;
 
 	json_decref(o);
-	if (!s)
+	if (!s || asprintf(&ln, "%s\n", s) < 0) {
+		free(s);
 		return ENOMEM;
-	if (write(c->fd, s, strlen(s)) < 0 || write(c->fd, "\n", 1) < 0)
+	}
+	if (write(c->fd, ln, strlen(ln)) < 0)
 		err = errno;
 	free(s);
+	free(ln);
 	return err;
 }
 

@@ -4,7 +4,8 @@
  * calls to itself at once (200 with an SDP answer, retransmitted until the ACK), calls a
  * registered user on command, hangs up (BYE, or CANCEL before the answer) on command or
  * after a given time, and on each call runs one RTP stream: it sends 20 ms packets of
- * silence until the first packet arrives, then echoes every packet back to its source.
+ * silence until the far end's own packets arrive, then echoes those back to their source
+ * (packets carrying the peer's own SSRC, echoed by the far end, are counted, not reflected).
  * RTCP is not generated. Calls are journaled as `peer.call`, media as `peer.media`.
  */
 #ifndef PEER_H
@@ -27,8 +28,8 @@ struct peer_cfg {
 	struct sock_addr proxy; /* our UDP SIP listener: every request goes there */
 };
 
-int peer_alloc(struct peer **pp, struct evloop *loop, struct journal *j,
-               const struct peer_cfg *cfg) __attribute__((warn_unused_result));
+int peer_alloc(struct peer **pp, struct evloop *loop, struct journal *j, const struct peer_cfg *cfg)
+        __attribute__((warn_unused_result));
 void peer_free(struct peer *p);
 /* The peer's contact URI and the flow the proxy reaches it on. */
 int peer_contact(const struct peer *p, char *buf, size_t cap, struct tp_flow *flow);

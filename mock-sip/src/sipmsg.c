@@ -78,8 +78,8 @@ static int raw_duplicates(const char *buf, size_t len)
 	static const struct {
 		const char *name;
 		char compact;
-	} single[] = {{"From", 'f'},     {"To", 't'},           {"Call-ID", 'i'},
-	              {"CSeq", 0},       {"Max-Forwards", 0},   {"Content-Length", 'l'},
+	} single[] = {{"From", 'f'},        {"To", 't'},         {"Call-ID", 'i'},
+	              {"CSeq", 0},          {"Max-Forwards", 0}, {"Content-Length", 'l'},
 	              {"Content-Type", 'c'}};
 	unsigned count[sizeof(single) / sizeof(single[0])] = {0};
 	const char *p = memchr(buf, '\n', len), *end = buf + len;
@@ -136,7 +136,7 @@ static int check_max_forwards(struct sipmsg *s, const char **reason)
 	s->max_forwards = -1;
 	if (!mf)
 		return 0;
-	if (!all_digits(mf, 3) || atoi(mf) > 255) {
+	if (!all_digits(mf, 9) || atoi(mf) > 255) { /* "0068" is 68 (RFC 4475 §3.1.1.1) */
 		*reason = "Bad Max-Forwards";
 		return 400;
 	}
@@ -206,17 +206,59 @@ static int validate(struct sipmsg *s, const char *buf, size_t len, const char **
 	return st;
 }
 
+/* Why libosip2 refused a request line: an unknown URI scheme is a 416 (RFC 3261 §8.2.2.1),
+ * another version a 505; anything else a 400. */
+static int start_line_status(const char *buf, size_t len, const char **reason)
+{
+	const char *sp1 = memchr(buf, ' ', len), *colon, *eol = memchr(buf, '\n', len);
+	size_t n;
+
+	if (!sp1 || !eol || sp1 > eol)
+		return 400;
+	n = (size_t)(eol - sp1);
+	colon = memchr(sp1 + 1, ':', n);
+	if (colon && !memchr(sp1 + 1, ' ', (size_t)(colon - sp1 - 1)) &&
+	    !((colon - sp1 - 1 == 3 && strncasecmp(sp1 + 1, "sip", 3) == 0) ||
+	      (colon - sp1 - 1 == 4 && strncasecmp(sp1 + 1, "sips", 4) == 0))) {
+		*reason = "Unsupported URI Scheme";
+		return 416;
+	}
+	return 400;
+}
+
+/* libosip2 works on C strings: a NUL octet (legal only as a quoted-pair inside a quoted
+ * string, RFC 4475 §3.1.1.2) would end the message early. Such octets become spaces in a
+ * copy; scratch receives it (caller frees). */
+static const char *without_nul(const char *buf, size_t len, char **scratch)
+{
+	*scratch = NULL;
+	if (!memchr(buf, '\0', len))
+		return buf;
+	*scratch = malloc(len);
+	if (!*scratch)
+		return buf;
+	for (size_t i = 0; i < len; i++)
+		(*scratch)[i] = buf[i] ? buf[i] : ' ';
+	return *scratch;
+}
+
 int sipmsg_parse(struct sipmsg *s, const char *buf, size_t len, const char **reason)
 {
 	int looks_request = len < 4 || memcmp(buf, "SIP/", 4) != 0, st;
+	char *scratch = NULL;
+	const char *text = without_nul(buf, len, &scratch);
 
 	memset(s, 0, sizeof(*s));
 	*reason = "Bad Request";
-	if (osip_message_init(&s->m) != 0)
+	if (osip_message_init(&s->m) != 0) {
+		free(scratch);
 		return SIPMSG_DROP;
-	if (osip_message_parse(s->m, buf, len) != 0) {
+	}
+	st = osip_message_parse(s->m, text, len);
+	free(scratch);
+	if (st != 0) {
 		sipmsg_clear(s);
-		return looks_request ? 400 : SIPMSG_DROP;
+		return looks_request ? start_line_status(buf, len, reason) : SIPMSG_DROP;
 	}
 	s->is_request = MSG_IS_REQUEST(s->m);
 	s->method = s->is_request ? s->m->sip_method : (s->m->cseq ? s->m->cseq->method : NULL);
@@ -299,8 +341,8 @@ int sipmsg_raw_response(const char *msg, size_t len, int status, const char *rea
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		int is_via = raw_is(p, ln, "Via", 'v'), is_to = raw_is(p, ln, "To", 't');
-		if (is_via || is_to || raw_is(p, ln, "From", 'f') || raw_is(p, ln, "Call-ID", 'i') ||
-		    raw_is(p, ln, "CSeq", 0)) {
+		if (is_via || is_to || raw_is(p, ln, "From", 'f') ||
+		    raw_is(p, ln, "Call-ID", 'i') || raw_is(p, ln, "CSeq", 0)) {
 			const char *suffix = is_to && !memmem(p, ln, "tag=", 4) ? ";tag=bad" : "";
 			if (raw_copy_line(p, ln, out, cap, &o, suffix))
 				return -ENOSPC;

@@ -31,7 +31,7 @@ struct conn {
 	struct sock_addr peer, local;
 	struct sipframe *frame;
 	char *out;
-	size_t outlen;
+	size_t outlen, outcap;
 	uint64_t idle_timer;
 };
 
@@ -151,14 +151,22 @@ static int conn_flush(struct conn *c)
 	return conn_want(c);
 }
 
+/* Output waits here while the socket is full; it grows as needed up to OUTBUF_CAP. */
 static int conn_queue(struct conn *c, const char *buf, size_t len)
 {
 	if (c->outlen + len > OUTBUF_CAP)
 		return ENOBUFS;
-	if (!c->out) {
-		c->out = malloc(OUTBUF_CAP);
-		if (!c->out)
+	if (c->outlen + len > c->outcap) {
+		size_t cap = c->outcap ? c->outcap : 4096;
+		char *nb;
+		while (cap < c->outlen + len)
+			cap *= 2;
+		cap = cap < OUTBUF_CAP ? cap : OUTBUF_CAP;
+		nb = realloc(c->out, cap);
+		if (!nb)
 			return ENOMEM;
+		c->out = nb;
+		c->outcap = cap;
 	}
 	memcpy(c->out + c->outlen, buf, len);
 	c->outlen += len;
@@ -198,7 +206,9 @@ static int conn_handshake(struct conn *c)
 	e = SSL_get_error(c->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return evloop_fd_mod(c->t->loop, c->fd,
-		                     e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN) ? -1 : 1;
+		                     e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN)
+		        ? -1
+		        : 1;
 	return -1;
 }
 
@@ -278,6 +288,10 @@ static struct conn *conn_new(struct tp *t, int fd, enum tp_kind kind, const stru
 	t->nconns++;
 	if (sipframe_alloc(&c->frame, t->lim.max_msg) ||
 	    (kind == TP_TLS && (!(c->ssl = SSL_new(t->tls)) || SSL_set_fd(c->ssl, fd) != 1)) ||
+	    (c->ssl &&
+	     !(SSL_set_mode(c->ssl,
+	                    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))) ||
 	    evloop_fd_add(t->loop, fd, EPOLLIN, conn_event, c)) {
 		conn_close(c, "out of memory");
 		return NULL;
@@ -295,7 +309,8 @@ static void accept_event(int fd, uint32_t events, void *arg)
 	for (int i = 0; i < 64; i++) {
 		int cfd;
 		peer.len = sizeof(peer.ss);
-		cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len,
+		              SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
 		if (l->t->nconns >= l->t->lim.max_conns) {
@@ -320,7 +335,8 @@ static void udp_event(int fd, uint32_t events, void *arg)
 		ssize_t r;
 		int st;
 		f.peer.len = sizeof(f.peer.ss);
-		r = recvfrom(fd, t->rbuf, READ_CHUNK, 0, (struct sockaddr *)&f.peer.ss, &f.peer.len);
+		r = recvfrom(fd, t->rbuf, READ_CHUNK, 0, (struct sockaddr *)&f.peer.ss,
+		             &f.peer.len);
 		if (r < 0)
 			return;
 		if ((size_t)r > t->lim.max_msg)
@@ -392,7 +408,8 @@ static int add_listener(struct tp *t, const struct sock_addr *a, uint16_t port, 
 	l->kind = k;
 	err = sock_local(fd, &l->addr);
 	if (!err)
-		err = evloop_fd_add(t->loop, fd, EPOLLIN, k == TP_UDP ? udp_event : accept_event, l);
+		err = evloop_fd_add(t->loop, fd, EPOLLIN, k == TP_UDP ? udp_event : accept_event,
+		                    l);
 	if (err) {
 		close(fd);
 		return err;

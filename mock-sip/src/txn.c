@@ -13,7 +13,7 @@
 struct txn {
 	struct txn *next; /* bucket chain */
 	struct txnl *l;
-	char key[SIPMSG_TOKEN + 40];
+	char key[2 * SIPMSG_TOKEN + SOCK_ADDR_STRLEN];
 	int client, invite, final;
 	struct tp_flow flow; /* server: where responses go; client: where the request goes */
 	char *buf; /* server: last response; client: the request */
@@ -179,6 +179,16 @@ static void stop_rtx(struct txn *t)
 	t->rtx_timer = 0;
 }
 
+/* RFC 3261 §17.2.3 matches branch, sent-by and method; the source address stands in for
+ * sent-by (NAT rewrites it), so two clients reusing a branch (RFC 4475 does) never meet. */
+static void server_key(char *key, size_t cap, const struct sipmsg *req, const struct tp_flow *from)
+{
+	char src[SOCK_ADDR_STRLEN], b[SIPMSG_TOKEN + SOCK_ADDR_STRLEN + 4];
+
+	snprintf(b, sizeof(b), "%s|%s", req->branch, sock_addr_str(&from->peer, src, sizeof(src)));
+	make_key(key, cap, 0, b, req->method);
+}
+
 int txn_server_absorb(struct txnl *l, const struct sipmsg *req, const struct tp_flow *from)
 {
 	char key[sizeof(((struct txn *)0)->key)];
@@ -186,7 +196,7 @@ int txn_server_absorb(struct txnl *l, const struct sipmsg *req, const struct tp_
 
 	if (from->kind != TP_UDP || !req->branch[0])
 		return 0;
-	make_key(key, sizeof(key), 0, req->branch, req->method);
+	server_key(key, sizeof(key), req, from);
 	t = find(l, key);
 	if (!t)
 		return 0;
@@ -232,7 +242,7 @@ int txn_server_send(struct txnl *l, const struct sipmsg *req, const struct tp_fl
 
 	if (err || from->kind != TP_UDP || !req->branch[0] || strcmp(req->method, "ACK") == 0)
 		return err;
-	make_key(key, sizeof(key), 0, req->branch, req->method);
+	server_key(key, sizeof(key), req, from);
 	t = find(l, key);
 	if (!t && !(t = txn_new(l, key)))
 		return 0; /* table full: still answered, just not absorbed later */
@@ -312,7 +322,7 @@ int txn_client_send(struct txnl *l, const struct tp_flow *to, const char *branch
 		t->rtx_ms = TXN_T1_MS;
 		t->rtx_timer = evloop_timer_add(l->loop, t->rtx_ms, rtx_timer, t);
 	}
-	arm_end(t, t->invite ? 3 * 60 * 1000 : TXN_TIMEOUT_MS);
+	arm_end(t, TXN_TIMEOUT_MS); /* Timer B / F; a provisional response moves to Timer C */
 	return err;
 }
 

@@ -380,7 +380,7 @@ void conform_timeline_finish(struct conform_timeline *t)
 		return;
 	tcp_flush(t);
 	udp_flush(t);
-	if (!t->sorted) {
+	if (!t->sorted && t->n > 1) {
 		qsort(t->ev, t->n, sizeof(*t->ev), slot_cmp);
 		for (size_t i = 0; i < t->n; i++)
 			t->ev[i].seq = i;

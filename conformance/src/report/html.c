@@ -154,7 +154,10 @@ static void coverage(struct buf *b, const json_t *r)
 	}
 	buf_puts(b, "</tr>\n");
 	/* Every requirement the library knows (covered or not), then any only checks name. */
-	json_array_foreach(reqs, i, q) json_object_set_new(ids, str(q, "id"), json_deep_copy(q));
+	json_array_foreach(reqs, i, q)
+	{
+		json_object_set_new(ids, str(q, "id"), json_deep_copy(q));
+	}
 	json_array_foreach(scs, i, s)
 	{
 		json_array_foreach(json_object_get(s, "checks"), j, c)
@@ -400,7 +403,10 @@ int report_write_html(const json_t *r, const char *outdir, const char *path)
 	verdict_table(&b, r);
 	coverage(&b, r);
 	selftest(&b, json_object_get(r, "selftest"));
-	json_array_foreach(json_object_get(r, "scenarios"), i, s) scenario(&b, s, outdir);
+	json_array_foreach(json_object_get(r, "scenarios"), i, s)
+	{
+		scenario(&b, s, outdir);
+	}
 	buf_puts(&b, "<p class=\"muted\">onsight-conform ");
 	buf_esc(&b, str(r, "tool_version"));
 	buf_puts(&b, " · results.json and junit.xml hold the same verdicts.</p>\n</body></html>\n");

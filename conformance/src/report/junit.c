@@ -137,7 +137,10 @@ int report_write_junit(const json_t *r, const char *path)
 				testcase(&b, str(s, "id"), hc);
 			json_decref(hc);
 		}
-		json_array_foreach(checks, j, c) testcase(&b, str(s, "id"), c);
+		json_array_foreach(checks, j, c)
+		{
+			testcase(&b, str(s, "id"), c);
+		}
 		buf_puts(&b, "  </testsuite>\n");
 	}
 	buf_puts(&b, "</testsuites>\n");

@@ -104,7 +104,10 @@ int results_merge(json_t *const *parts, size_t n, json_t **outp, char *err, size
 	for (size_t i = 0; i < n; i++) {
 		json_t *sc = json_object_get(parts[i], "scenarios"), *s;
 		size_t j;
-		json_array_foreach(sc, j, s) all[k++] = s;
+		json_array_foreach(sc, j, s)
+		{
+			all[k++] = s;
+		}
 		/* The selftest matrix and requirements come from whichever shard has them. */
 		if (i > 0 && !json_object_get(out, "selftest") &&
 		    json_object_get(parts[i], "selftest"))

@@ -106,7 +106,7 @@ static const struct {
         V(oam_url),    V(username),     V(password),   V(password_file), V(ca_file),
         V(proxy),      V(workdir),      V(call_uri),   V(events),        V(sip_uri),
         V(sip_user),   V(sip_password), V(sip_domain), V(sip_server),    V(sip_transport),
-        V(call_after), V(fault),        V(keylog),
+        V(call_after), V(call_hold),    V(fault),      V(keylog),
 #undef V
 };
 

@@ -40,7 +40,7 @@ enum adapter_ready_kind {
 struct adapter_vars {
 	const char *oam_url, *username, *password, *password_file, *ca_file, *proxy, *workdir,
 	        *call_uri, *events, *sip_uri, *sip_user, *sip_password, *sip_domain, *sip_server,
-	        *sip_transport, *call_after, *fault, *keylog;
+	        *sip_transport, *call_after, *call_hold, *fault, *keylog;
 };
 
 struct adapter;

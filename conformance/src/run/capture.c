@@ -1,5 +1,4 @@
 /* capture.c - libpcap capture of one link inside a lab namespace, in a child process. */
-#define _DEFAULT_SOURCE
 #include "capture.h"
 
 #include <arpa/inet.h>
@@ -77,7 +76,10 @@ static pcap_t *open_live(const char *iface, char *errbuf)
 	if (!p)
 		return NULL;
 	if (pcap_set_snaplen(p, CAPTURE_SNAPLEN) || pcap_set_immediate_mode(p, 1) ||
-	    pcap_set_buffer_size(p, 4 << 20) || pcap_set_timeout(p, 100) || pcap_activate(p) < 0) {
+	    pcap_set_buffer_size(p, 4 << 20) || pcap_set_timeout(p, 100) || pcap_activate(p) < 0 ||
+	    /* Non-blocking: our poll() waits, so SIGTERM (EINTR) always ends the loop; libpcap's
+	     * own wait would retry through the signal. */
+	    pcap_setnonblock(p, 1, errbuf) < 0) {
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s", pcap_geterr(p));
 		pcap_close(p);
 		return NULL;

@@ -7,6 +7,7 @@
 #include "adapter.h"
 #include "conform/analysis.h"
 #include "fwlab.h"
+#include "onsight/journal.h"
 #include "onsight/jsoncfg.h"
 #include "onsight/log.h"
 #include "onsight/util.h"
@@ -19,6 +20,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,20 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* snprintf for paths: truncation is detected by the caller's later open(), never silent
+ * memory damage; the wrapper keeps gcc's truncation warnings for literal buffers quiet. */
+static int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int pathf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? ENAMETOOLONG : 0;
+}
 
 #define BACKSTOP_EXTRA_MS 90000 /* lab up + teardown + judging beyond the scenario deadline */
 #define INTERRUPT_WAIT_MS 30000
@@ -115,17 +131,17 @@ int runner_write_reports(json_t *r, const char *out, const char *json, const cha
 	int e;
 
 	results_finish(r);
-	snprintf(p, sizeof(p), "%s/results.json", out);
+	pathf(p, sizeof(p), "%s/results.json", out);
 	if ((e = report_write_json(r, json ? json : p))) {
 		log_errx("%s: %s", json ? json : p, strerror(e));
 		return e;
 	}
-	snprintf(p, sizeof(p), "%s/junit.xml", out);
+	pathf(p, sizeof(p), "%s/junit.xml", out);
 	if ((e = report_write_junit(r, junit ? junit : p))) {
 		log_errx("%s: %s", junit ? junit : p, strerror(e));
 		return e;
 	}
-	snprintf(p, sizeof(p), "%s/report.html", out);
+	pathf(p, sizeof(p), "%s/report.html", out);
 	if ((e = report_write_html(r, out, html ? html : p))) {
 		log_errx("%s: %s", html ? html : p, strerror(e));
 		return e;
@@ -202,8 +218,8 @@ static int setup(struct ctx *c)
 	if (o->adapter_path)
 		snprintf(c->adapter_path, sizeof(c->adapter_path), "%s", o->adapter_path);
 	else
-		snprintf(c->adapter_path, sizeof(c->adapter_path),
-		         "%s/conformance/adapters/onsight-ref.json", runner_source_dir());
+		pathf(c->adapter_path, sizeof(c->adapter_path),
+		      "%s/conformance/adapters/onsight-ref.json", runner_source_dir());
 	if ((e = adapter_load(&c->ad, c->adapter_path, err, sizeof(err)))) {
 		fprintf(stderr, "onsight-conform: %s\n", err);
 		return EXIT_USAGE;
@@ -240,15 +256,15 @@ static int setup(struct ctx *c)
 		return EXIT_HARNESS;
 	snprintf(c->out, sizeof(c->out), "%s", abs);
 	free(abs);
-	snprintf(c->certs, sizeof(c->certs), "%s/certs", c->out);
+	pathf(c->certs, sizeof(c->certs), "%s/certs", c->out);
 	char mk[PATH_MAX];
-	snprintf(mk, sizeof(mk), "%s/scripts/mkcerts", runner_source_dir());
+	pathf(mk, sizeof(mk), "%s/scripts/mkcerts", runner_source_dir());
 	char *mkargv[] = {mk, c->certs, NULL};
 	if (run_wait(mkargv, 1)) {
 		fprintf(stderr, "onsight-conform: %s %s failed\n", mk, c->certs);
 		return EXIT_HARNESS;
 	}
-	snprintf(c->secret, sizeof(c->secret), "%s/jwt-secret", c->out);
+	pathf(c->secret, sizeof(c->secret), "%s/jwt-secret", c->out);
 	{
 		unsigned char rnd[24];
 		char hex[64];
@@ -272,13 +288,9 @@ static int setup(struct ctx *c)
 	if (acc && *acc)
 		snprintf(c->accounts, sizeof(c->accounts), "%s", acc);
 	else
-		snprintf(c->accounts, sizeof(c->accounts), "%s/mock-oam/examples/accounts.json",
-		         runner_source_dir());
+		pathf(c->accounts, sizeof(c->accounts), "%s/mock-oam/examples/accounts.json",
+		      runner_source_dir());
 	find_tooldirs(c);
-	/* Labs left by a runner that was SIGKILLed are collected before we start. */
-	char report[1024] = "";
-	if (!fwlab_gc(report, sizeof(report)) && *report)
-		fprintf(stderr, "onsight-conform: collected stale labs:\n%s", report);
 	return 0;
 }
 
@@ -305,7 +317,7 @@ static int add_job(struct ctx *c, const struct conform_scenario *sc, const char 
 	j->sc = sc;
 	if (fault) {
 		snprintf(j->fault, sizeof(j->fault), "%s", fault);
-		snprintf(j->dir, sizeof(j->dir), "selftest/%s/%s", fault, conform_scenario_id(sc));
+		pathf(j->dir, sizeof(j->dir), "selftest/%s/%s", fault, conform_scenario_id(sc));
 	} else {
 		snprintf(j->dir, sizeof(j->dir), "%s", conform_scenario_id(sc));
 	}
@@ -335,7 +347,7 @@ static void job_child(struct ctx *c, struct job *j)
 	pipe_r = pipe_w = -1;
 	snprintf(envpath, sizeof(envpath), "%s:%s", c->tooldirs, old ? old : "/usr/bin:/bin");
 	setenv("PATH", envpath, 1);
-	snprintf(path, sizeof(path), "%s/%s", c->out, j->dir);
+	pathf(path, sizeof(path), "%s/%s", c->out, j->dir);
 	runner_mkdirs(path);
 	sp.sc = j->sc;
 	sp.ad = c->ad;
@@ -351,7 +363,7 @@ static void job_child(struct ctx *c, struct job *j)
 	sp.keep_lab = c->o->keep_lab;
 	sp.verbose = c->o->verbose;
 	r = scen_run(&sp);
-	snprintf(path, sizeof(path), "%s/%s/result.json", c->out, j->dir);
+	pathf(path, sizeof(path), "%s/%s/result.json", c->out, j->dir);
 	int e = r ? report_write_json(r, path) : ENOMEM;
 	json_decref(r);
 	_exit(e ? 3 : 0);
@@ -362,7 +374,7 @@ static void job_collect(struct ctx *c, struct job *j, int status)
 	char path[PATH_MAX], err[512], st[96];
 	json_t *r = NULL;
 
-	snprintf(path, sizeof(path), "%s/%s/result.json", c->out, j->dir);
+	pathf(path, sizeof(path), "%s/%s/result.json", c->out, j->dir);
 	if (WIFEXITED(status) && !WEXITSTATUS(status) && !jcfg_load(path, &r, err, sizeof(err)) &&
 	    json_is_object(r)) {
 		j->result = r;
@@ -484,12 +496,16 @@ static int run_jobs(struct ctx *c)
 					kill(c->jobs[i].pid, SIGTERM);
 		}
 		while (!got_stop && pending && running < (size_t)jobs) {
-			for (size_t i = 0; i < c->njobs; i++) {
-				if (c->jobs[i].state == 0) {
-					start_job(c, &c->jobs[i]);
-					break;
-				}
-			}
+			/* Longest deadline first: the slow scenarios start early, so the run
+			 * ends close to the longest one instead of after it. */
+			struct job *next = NULL;
+			for (size_t i = 0; i < c->njobs; i++)
+				if (c->jobs[i].state == 0 &&
+				    (!next ||
+				     conform_scenario_deadline(c->jobs[i].sc) >
+				             conform_scenario_deadline(next->sc)))
+					next = &c->jobs[i];
+			start_job(c, next);
 			running++;
 			pending--;
 		}
@@ -658,6 +674,37 @@ static json_t *fault_map(struct ctx *c)
 	return m;
 }
 
+/* The faults onsight-ref knows, from its --help ("Faults:" then one "  name  text" a line),
+ * so a fault no check declares shows in the matrix as not caught. */
+static void known_faults(struct ctx *c, json_t *map)
+{
+	char cmd[PATH_MAX + 32], line[512];
+	int in = 0;
+
+	for (char *dirs = strdup(c->tooldirs), *save = NULL, *d = strtok_r(dirs, ":", &save); d;
+	     d = strtok_r(NULL, ":", &save)) {
+		pathf(cmd, sizeof(cmd), "%s/onsight-ref", d);
+		if (access(cmd, X_OK))
+			continue;
+		pathf(cmd, sizeof(cmd), "'%s/onsight-ref' --help 2>&1", d);
+		FILE *f = strchr(d, '\'') ? NULL : popen(cmd, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			char name[64];
+			if (!strncmp(line, "Status:", 7) || strstr(line, "Faults:")) {
+				in = 1;
+				continue;
+			}
+			if (in && sscanf(line, " %63[a-z0-9-]", name) == 1 && line[0] == ' ' &&
+			    !json_object_get(map, name))
+				json_object_set_new(map, name, json_object());
+		}
+		if (f)
+			pclose(f);
+		free(dirs);
+		return;
+	}
+}
+
 static const struct conform_scenario *find_sc(struct ctx *c, const char *id)
 {
 	for (size_t i = 0; i < c->nall; i++)
@@ -682,12 +729,17 @@ int runner_selftest(const struct run_opts *o)
 		return code;
 	}
 	map = fault_map(&c);
+	if (!o->nids)
+		known_faults(&c, map);
 	for (size_t i = 0; i < c.nall; i++)
 		if (selected(&c, c.all[i]))
 			add_job(&c, c.all[i], NULL);
 	json_object_foreach(map, fault, per)
 	{
-		json_object_foreach(per, sid, checks) add_job(&c, find_sc(&c, sid), fault);
+		json_object_foreach(per, sid, checks)
+		{
+			add_job(&c, find_sc(&c, sid), fault);
+		}
 	}
 	int e = run_jobs(&c);
 	r = results_doc(&c);

@@ -1,6 +1,7 @@
 /* scen.c - one scenario end to end (scen.h). One thread; every wait is a poll() on the
  * endpoint's stdout, an inotify watch on the scenario directory (journals) and a self-pipe
  * fed by SIGCHLD, bounded by the step's timeout and the scenario's hard deadline. */
+
 #define LOG_TAG "scenario"
 #include "scen.h"
 
@@ -13,10 +14,14 @@
 #include "onsight/util.h"
 #include "report.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +34,20 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* snprintf for paths: truncation is detected by the caller's later open(), never silent
+ * memory damage; the wrapper keeps gcc's truncation warnings for literal buffers quiet. */
+static int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int pathf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? ENAMETOOLONG : 0;
+}
 
 #define MAX_SVC 8
 #define MAX_CAPS 4
@@ -352,7 +371,8 @@ static void pump(struct scen *s, int ms)
 
 static int must_abort(const struct scen *s)
 {
-	return interrupted || !strcmp(s->hverdict, V_ERROR) ||
+	/* An endpoint that exited by itself leaves nothing more to observe. */
+	return interrupted || (s->ep_exited && !s->stop_sent) || !strcmp(s->hverdict, V_ERROR) ||
 	        !strcmp(s->hverdict, V_NOT_STARTED) || (s->deadline && now_ms() >= s->deadline);
 }
 
@@ -469,7 +489,7 @@ out:
 static int open_log(const struct scen *s, const char *name)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s.log", s->dir, name);
+	pathf(path, sizeof(path), "%s/%s.log", s->dir, name);
 	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
@@ -529,7 +549,7 @@ static int start_oam(struct scen *s, const char *accounts)
 
 	if (!a)
 		return ENOMEM;
-	snprintf(v->journal, sizeof(v->journal), "%s/mock-oam.jsonl", s->dir);
+	pathf(v->journal, sizeof(v->journal), "%s/mock-oam.jsonl", s->dir);
 	av_add(a, "mock-oam");
 	av_add(a, "--listen");
 	av_add(a, "203.0.113.10:443");
@@ -559,8 +579,8 @@ static int start_sip(struct scen *s, const char *name, const char *role, const c
 
 	if (!a)
 		return ENOMEM;
-	snprintf(v->journal, sizeof(v->journal), "%s/%s.jsonl", s->dir, name);
-	snprintf(v->ctl, sizeof(v->ctl), "%s/%s.ctl", s->rundir, name);
+	pathf(v->journal, sizeof(v->journal), "%s/%s.jsonl", s->dir, name);
+	pathf(v->ctl, sizeof(v->ctl), "%s/%s.ctl", s->rundir, name);
 	av_add(a, "mock-sip");
 	av_add(a, "--listen");
 	av_add(a, "%s", addr);
@@ -599,7 +619,7 @@ static int start_teamlink(struct scen *s)
 
 	if (!a)
 		return ENOMEM;
-	snprintf(v->journal, sizeof(v->journal), "%s/mock-teamlink.jsonl", s->dir);
+	pathf(v->journal, sizeof(v->journal), "%s/mock-teamlink.jsonl", s->dir);
 	av_add(a, "mock-teamlink");
 	av_add(a, "--jwt-secret-file");
 	av_add(a, "%s", s->sp->jwt_secret);
@@ -616,16 +636,22 @@ static int start_teamlink(struct scen *s)
 		av_add(a, "--detect");
 		av_add(a, "%s", tcm_hosts[i]);
 	}
+	/* One probe server holds 8 detect addresses (32 listeners): the TCMs and the first
+	 * TeamLink servers, which are the ones the lab accounts name. */
 	for (size_t i = 0; i < ARRAY_SIZE(tl_hosts); i++) {
 		av_add(a, "--tunnel-https");
 		av_add(a, "%s:443", tl_hosts[i]);
 		av_add(a, "--tunnel-http");
 		av_add(a, "%s:80", tl_hosts[i]);
-		av_add(a, "--detect");
-		av_add(a, "%s", tl_hosts[i]);
+		if (i < 4) {
+			av_add(a, "--detect");
+			av_add(a, "%s", tl_hosts[i]);
+		}
 		av_add(a, "--tcm-server");
 		av_add(a, "%s.librestream.com:443:https", tl_names[i]);
 	}
+	av_add(a, "--upstream-ca");
+	av_add(a, "%s/ca.pem", s->sp->certs);
 	av_add(a, "--events");
 	av_add(a, "%s", v->journal);
 	av_add(a, "--keylog");
@@ -683,8 +709,22 @@ static int wait_listening(struct scen *s, const char *role, const char *const *t
 		_exit(0);
 	}
 	close(pfd[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/* While the helper probes, a service that dies ends the wait at once. */
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		reap(s);
+		if (s->hverdict[0]) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			break;
+		}
+		struct pollfd pw = {.fd = sig_r, .events = POLLIN};
+		char drain[64];
+		if (poll(&pw, 1, 100) > 0 && read(sig_r, drain, sizeof(drain)) < 0)
+			(void)0;
+	}
 	ssize_t r = read(pfd[0], msg, sizeof(msg) - 1);
 	msg[r > 0 ? r : 0] = '\0';
 	close(pfd[0]);
@@ -766,7 +806,7 @@ static int start_captures(struct scen *s)
 	char err[512], path[PATH_MAX];
 
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
-		snprintf(path, sizeof(path), "%s/%s.pcap", s->dir, links[i].name);
+		pathf(path, sizeof(path), "%s/%s.pcap", s->dir, links[i].name);
 		int e = capture_start(&s->cap[s->ncap], links[i].name,
 		                      fwlab_netns(s->lab, links[i].role), links[i].iface, path, err,
 		                      sizeof(err));
@@ -815,7 +855,7 @@ static int join_keylogs(struct scen *s, char *out, size_t len)
 		return errno;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		char line[1024];
-		snprintf(path, sizeof(path), "%s/keys/%s.keys", s->dir, names[i]);
+		pathf(path, sizeof(path), "%s/keys/%s.keys", s->dir, names[i]);
 		FILE *f = fopen(path, "r");
 		if (!f)
 			continue;
@@ -834,7 +874,7 @@ static void stop_captures_convert(struct scen *s, json_t *artifacts)
 	char keys[PATH_MAX], err[256], ng[PATH_MAX], log[PATH_MAX];
 	int have_keys = !join_keylogs(s, keys, sizeof(keys));
 
-	snprintf(log, sizeof(log), "%s/editcap.log", s->dir);
+	pathf(log, sizeof(log), "%s/editcap.log", s->dir);
 	for (size_t i = 0; i < s->ncap; i++) {
 		char pcap[PATH_MAX], name[32];
 		snprintf(pcap, sizeof(pcap), "%s", capture_path(s->cap[i]));
@@ -845,24 +885,26 @@ static void stop_captures_convert(struct scen *s, json_t *artifacts)
 			harness(s, V_ERROR, "%s", err);
 			continue;
 		}
-		snprintf(ng, sizeof(ng), "%s/%s.pcapng", s->dir, name);
+		pathf(ng, sizeof(ng), "%s/%s.pcapng", s->dir, name);
 		char *argv_keys[] = {
 		        "editcap", "--inject-secrets", "tls,", "-F", "pcapng", pcap, ng, NULL};
 		char secrets[PATH_MAX + 8];
 		snprintf(secrets, sizeof(secrets), "tls,%s", keys);
 		argv_keys[2] = secrets;
 		char *argv_plain[] = {"editcap", "-F", "pcapng", pcap, ng, NULL};
-		if (run_cmd(have_keys ? argv_keys : argv_plain, log)) {
+		/* editcap turns an empty capture into a pcapng without an interface block,
+		 * which readers refuse: an empty capture stays classic pcap. */
+		if (n == 0 || run_cmd(have_keys ? argv_keys : argv_plain, log)) {
 			/* Keep the classic pcap: still readable, only without the secrets. */
 			json_array_append_new(artifacts,
-			                      json_pack("{s:s,s:s,s:s++,s:I}", "kind", "capture",
+			                      json_pack("{s:s,s:s,s:s+,s:I}", "kind", "capture",
 			                                "name", name, "path", name, ".pcap",
 			                                "packets", (json_int_t)n));
 			continue;
 		}
 		unlink(pcap);
 		json_array_append_new(artifacts,
-		                      json_pack("{s:s,s:s,s:s++,s:I}", "kind", "capture", "name",
+		                      json_pack("{s:s,s:s,s:s+,s:I}", "kind", "capture", "name",
 		                                name, "path", name, ".pcapng", "packets",
 		                                (json_int_t)n));
 	}
@@ -871,23 +913,35 @@ static void stop_captures_convert(struct scen *s, json_t *artifacts)
 
 /* ---- endpoint ----------------------------------------------------------------------------- */
 
-/* Seconds after start at which the endpoint should place its call, estimated from the steps
- * that come before the call-out step (registration budget + earlier calls and sleeps). */
+/* Seconds after registering at which the endpoint should place its call (onsight-ref's
+ * --call-after), from the steps that come before the call-out step: earlier calls in and
+ * sleeps. The call-out step itself then waits for the call to show in mock-sip's journal. */
 static double call_after(const struct conform_scenario *sc)
 {
-	double t = 2;
+	double t = 1;
+	int waited = 0;
 	for (size_t i = 0; i < conform_scenario_step_count(sc); i++) {
 		const struct conform_step *st = conform_scenario_step(sc, i);
 		if (st->kind == CONFORM_STEP_CALL_OUT)
 			return t;
-		if (st->kind == CONFORM_STEP_CALL_IN)
-			t += st->seconds + 2;
-		else if (st->kind == CONFORM_STEP_SLEEP)
+		if (st->kind == CONFORM_STEP_WAIT)
+			waited = 1;
+		else if (waited && st->kind == CONFORM_STEP_CALL_IN)
+			t += st->seconds + 1; /* the call in ends `seconds` after its answer */
+		else if (waited && st->kind == CONFORM_STEP_SLEEP)
 			t += st->seconds;
-		else if (st->kind == CONFORM_STEP_WAIT)
-			t += 1;
 	}
 	return t;
+}
+
+static double call_hold(const struct conform_scenario *sc)
+{
+	for (size_t i = 0; i < conform_scenario_step_count(sc); i++) {
+		const struct conform_step *st = conform_scenario_step(sc, i);
+		if (st->kind == CONFORM_STEP_CALL_OUT)
+			return st->seconds > 0 ? st->seconds : 3;
+	}
+	return 3;
 }
 
 static const char *call_uri(const struct conform_scenario *sc)
@@ -921,12 +975,12 @@ static int start_endpoint(struct scen *s)
 	const json_t *acc = s->account, *lab = conform_scenario_lab(s->sp->sc);
 	const char *start = json_string_value(json_object_get(lab, "start")) ?: "inside";
 
-	snprintf(work, sizeof(work), "%s/endpoint", s->dir);
+	pathf(work, sizeof(work), "%s/endpoint", s->dir);
 	mkdir(work, 0700);
-	snprintf(pwfile, sizeof(pwfile), "%s/password", work);
-	snprintf(events, sizeof(events), "%s/endpoint.jsonl", s->dir);
-	snprintf(keylog, sizeof(keylog), "%s/keys/endpoint.keys", s->dir);
-	snprintf(ca, sizeof(ca), "%s/ca.pem", s->sp->certs);
+	pathf(pwfile, sizeof(pwfile), "%s/password", work);
+	pathf(events, sizeof(events), "%s/endpoint.jsonl", s->dir);
+	pathf(keylog, sizeof(keylog), "%s/keys/endpoint.keys", s->dir);
+	pathf(ca, sizeof(ca), "%s/ca.pem", s->sp->certs);
 	const char *pw = json_string_value(json_object_get(acc, "password")) ?: "";
 	char pwline[512];
 	snprintf(pwline, sizeof(pwline), "%s\n", pw);
@@ -951,7 +1005,9 @@ static int start_endpoint(struct scen *s)
 		snprintf(server, sizeof(server), "%s:%d",
 		         json_string_value(json_object_get(pub, "host")) ?: "",
 		         (int)json_integer_value(json_object_get(pub, "port")));
+	char hold[32];
 	snprintf(after, sizeof(after), "%.0f", call_after(s->sp->sc));
+	snprintf(hold, sizeof(hold), "%.0f", call_hold(s->sp->sc));
 	v.oam_url = "https://onsight.librestream.com";
 	v.username = json_string_value(json_object_get(acc, "username"));
 	v.password = pw;
@@ -961,6 +1017,7 @@ static int start_endpoint(struct scen *s)
 	v.workdir = work;
 	v.call_uri = call_uri(s->sp->sc);
 	v.call_after = v.call_uri ? after : NULL;
+	v.call_hold = v.call_uri ? hold : NULL;
 	v.events = events;
 	v.keylog = keylog;
 	v.sip_uri = sip_uri;
@@ -986,7 +1043,7 @@ static int start_endpoint(struct scen *s)
 			used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%s%s",
 			                         i ? " " : "", argv[i]);
 		char cpath[PATH_MAX];
-		snprintf(cpath, sizeof(cpath), "%s/endpoint.cmdline", s->dir);
+		pathf(cpath, sizeof(cpath), "%s/endpoint.cmdline", s->dir);
 		strcat(cmd, "\n");
 		if (write_text(cpath, cmd, 0644))
 			log_warnx("%s: cannot write", cpath);
@@ -1167,6 +1224,10 @@ static void step_call_out(struct scen *s, const struct conform_step *st, const c
 		step_log(s, name, "skipped: capability call-out not declared");
 		return;
 	}
+	if (!s->last_reg[0] && !counted(s, "registered")) {
+		step_log(s, name, "skipped: the endpoint is registered with no SIP server");
+		return;
+	}
 	/* The endpoint places the call itself ({call_uri} on its command line). */
 	int ok = wait_count(s, "call.end", ended, st->timeout_s + st->seconds + 10);
 	step_log(s, name, ok ? "a call was placed and ended" : "no call seen within %.0f s",
@@ -1274,8 +1335,8 @@ static json_t *judge(struct scen *s, const json_t *artifacts, int with_data)
 	json_array_foreach((json_t *)artifacts, i, a)
 	{
 		const char *kind = json_string_value(json_object_get(a, "kind"));
-		snprintf(path, sizeof(path), "%s/%s", s->dir,
-		         json_string_value(json_object_get(a, "path")));
+		pathf(path, sizeof(path), "%s/%s", s->dir,
+		      json_string_value(json_object_get(a, "path")));
 		if (!with_data)
 			break;
 		if (!strcmp(kind, "capture"))
@@ -1293,7 +1354,7 @@ static json_t *judge(struct scen *s, const json_t *artifacts, int with_data)
 			goto out;
 		}
 	}
-	snprintf(path, sizeof(path), "%s/timeline.json", s->dir);
+	pathf(path, sizeof(path), "%s/timeline.json", s->dir);
 	if (conform_timeline_save(t, path, err, sizeof(err)))
 		log_warnx("%s", err);
 	caps_list(adapter_caps(s->sp->ad), caps, ARRAY_SIZE(caps));
@@ -1364,13 +1425,13 @@ static void add_journal_artifacts(struct scen *s, json_t *art)
 		                      json_pack("{s:s,s:s,s:s}", "kind", "journal", "name",
 		                                s->svc[i].name, "path", base + 1));
 	}
-	snprintf(path, sizeof(path), "%s/endpoint.jsonl", s->dir);
+	pathf(path, sizeof(path), "%s/endpoint.jsonl", s->dir);
 	if (!stat(path, &st) && st.st_size > 0)
 		json_array_append_new(art,
 		                      json_pack("{s:s,s:s,s:s,s:s}", "kind", "journal", "name",
 		                                "endpoint", "path", "endpoint.jsonl", "service",
 		                                adapter_name(s->sp->ad)));
-	else if (snprintf(path, sizeof(path), "%s/endpoint.log", s->dir) > 0 && !stat(path, &st) &&
+	else if (pathf(path, sizeof(path), "%s/endpoint.log", s->dir) > 0 && !stat(path, &st) &&
 	         st.st_size > 0)
 		/* Status lines on stdout are the endpoint's journal when it keeps no other. */
 		json_array_append_new(art,
@@ -1382,12 +1443,24 @@ static void add_journal_artifacts(struct scen *s, json_t *art)
 	        "mock-sip.log",      "mock-sip-private.log", "mock-sip-public.log",
 	        "mock-teamlink.log", "endpoint.cmdline",     "keys.log"};
 	for (size_t i = 0; i < ARRAY_SIZE(logs); i++) {
-		snprintf(path, sizeof(path), "%s/%s", s->dir, logs[i]);
+		pathf(path, sizeof(path), "%s/%s", s->dir, logs[i]);
 		if (!stat(path, &st))
 			json_array_append_new(art,
 			                      json_pack("{s:s,s:s,s:s}", "kind", "log", "name",
 			                                logs[i], "path", logs[i]));
 	}
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void rm_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void setup_sigs(void)
@@ -1478,9 +1551,11 @@ json_t *scen_run(const struct scen_spec *sp)
 	s->ep_out = s->ep_logfd = s->ino = -1;
 	s->counts = json_object();
 	s->steps = json_array();
-	snprintf(s->dir, sizeof(s->dir), "%s/%s", sp->outdir, sp->dir);
-	snprintf(s->rundir, sizeof(s->rundir), "/tmp/onsight-conform.%s", sp->prefix);
-	snprintf(keys, sizeof(keys), "%s/keys", s->dir);
+	pathf(s->dir, sizeof(s->dir), "%s/%s", sp->outdir, sp->dir);
+	pathf(s->rundir, sizeof(s->rundir), "/tmp/onsight-conform.%s", sp->prefix);
+	pathf(keys, sizeof(keys), "%s/keys", s->dir);
+	/* A rerun into the same --out must not show the last run's files. */
+	rm_tree(s->dir);
 	mkdir(s->dir, 0755);
 	mkdir(keys, 0755);
 	mkdir(s->rundir, 0700);
@@ -1490,7 +1565,7 @@ json_t *scen_run(const struct scen_spec *sp)
 		checks = judge(s, art, 0);
 		goto done;
 	}
-	snprintf(accounts, sizeof(accounts), "%s/accounts.json", s->dir);
+	pathf(accounts, sizeof(accounts), "%s/accounts.json", s->dir);
 	if (scen_write_accounts(sp->accounts, conform_scenario_account(sc),
 	                        json_object_get(conform_scenario_lab(sc), "config"), accounts,
 	                        &s->account, err, sizeof(err))) {
@@ -1504,7 +1579,7 @@ json_t *scen_run(const struct scen_spec *sp)
 		inotify_add_watch(s->ino, s->dir, IN_MODIFY);
 	{
 		char lp[PATH_MAX];
-		snprintf(lp, sizeof(lp), "%s/endpoint.log", s->dir);
+		pathf(lp, sizeof(lp), "%s/endpoint.log", s->dir);
 		s->ep_logfd = open(lp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
 	lab_phase(s, art, accounts);
