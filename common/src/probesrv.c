@@ -302,6 +302,9 @@ static int conn_new(struct plistener *l, int fd, const struct sock_addr *peer)
 		c->ssl = SSL_new(p->tls);
 		if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1)
 			goto fail;
+		/* c->out may grow between a WANT_WRITE and the retry */
+		SSL_set_mode(c->ssl,
+		             SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	}
 	err = evloop_fd_add(p->loop, fd, EPOLLIN, conn_event, c);
 	if (err)

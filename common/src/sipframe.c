@@ -208,6 +208,8 @@ int sipframe_feed(struct sipframe *f, const void *data, size_t len)
 
 	if (!f || (!data && len))
 		return EINVAL;
+	if (len == 0)
+		return 0;
 	err = make_room(f, len);
 	if (err)
 		return err;

@@ -124,13 +124,20 @@ static const struct {
 	const char *flag, *key;
 	int kind; /* 0 string, 1 list, 2 int */
 } flag_map[] = {
-        {"listen", "listen", 1},         {"domain", "domain", 1},
-        {"sip-port", "sip_port", 2},     {"tls-port", "tls_port", 2},
-        {"stun-port", "stun_port", 2},   {"cert", "cert", 0},
-        {"key", "key", 0},               {"users", "users", 0},
-        {"media-addr", "media_addr", 0}, {"media-range", "media_range", 0},
-        {"peer-user", "peer_user", 0},   {"control", "control", 0},
-        {"events", "events", 0},         {"keylog", "keylog", 0},
+        {"listen", "listen", 1},
+        {"domain", "domain", 1},
+        {"sip-port", "sip_port", 2},
+        {"tls-port", "tls_port", 2},
+        {"stun-port", "stun_port", 2},
+        {"cert", "cert", 0},
+        {"key", "key", 0},
+        {"users", "users", 0},
+        {"media-addr", "media_addr", 0},
+        {"media-range", "media_range", 0},
+        {"peer-user", "peer_user", 0},
+        {"control", "control", 0},
+        {"events", "events", 0},
+        {"keylog", "keylog", 0},
         {"log-level", "log_level", 0},
 };
 
@@ -155,7 +162,8 @@ static int flag_apply(json_t *flags, int idx, const char *val)
 	errno = 0;
 	v = strtoll(val, &end, 10);
 	if (errno || *end || end == val) {
-		fprintf(stderr, "mock-sip: --%s: \"%s\" is not a number\n", flag_map[idx].flag, val);
+		fprintf(stderr, "mock-sip: --%s: \"%s\" is not a number\n", flag_map[idx].flag,
+		        val);
 		return -1;
 	}
 	return json_object_set_new(flags, key, json_integer(v));
@@ -307,7 +315,8 @@ static int listen_all(struct sipd *d)
 	for (size_t i = 0; c->listen[i]; i++) {
 		int err;
 		if (parse_host(&sa, c->listen[i])) {
-			fprintf(stderr, "mock-sip: --listen \"%s\" is not an address\n", c->listen[i]);
+			fprintf(stderr, "mock-sip: --listen \"%s\" is not an address\n",
+			        c->listen[i]);
 			return 2;
 		}
 		err = tp_listen(d->tp, &sa, (uint16_t)c->sip_port, (uint16_t)c->tls_port);
@@ -319,7 +328,8 @@ static int listen_all(struct sipd *d)
 			sock_addr_set_port(&sa, (uint16_t)c->stun_port);
 			err = stunsrv_open(&d->stun[i], d->loop, d->j, &sa);
 			if (err) {
-				fprintf(stderr, "mock-sip: STUN on %s: %s\n", c->listen[i], strerror(err));
+				fprintf(stderr, "mock-sip: STUN on %s: %s\n", c->listen[i],
+				        strerror(err));
 				return 1;
 			}
 			sock_addr_set_port(&sa, stunsrv_port(d->stun[i]));

@@ -269,9 +269,8 @@ static void dialog_end(struct dialog *d, const char *reason)
 	dialog_free(d);
 }
 
-static int send_request(struct dialog *d, const char *method, const char *ruri,
-                        unsigned long cseq, const char *branch_in, const char *to_tag,
-                        const char *body, int use_txn)
+static int send_request(struct dialog *d, const char *method, const char *ruri, unsigned long cseq,
+                        const char *branch_in, const char *to_tag, const char *body, int use_txn)
 {
 	char buf[8192], branch[64];
 	size_t blen = body ? strlen(body) : 0;
@@ -426,7 +425,8 @@ static void incoming_invite(struct peer *p, struct sipmsg *req, const struct tp_
 		d->state = D_EARLY;
 		journal_call(d, "ringing", NULL);
 		if (media_open(d)) {
-			(void)txn_reply(p->txn, req, from, 500, "No Media Port", d->local_tag, NULL, NULL);
+			(void)txn_reply(p->txn, req, from, 500, "No Media Port", d->local_tag, NULL,
+			                NULL);
 			return dialog_end(d, "no media port");
 		}
 	}
@@ -491,7 +491,8 @@ static void route_set_from(struct dialog *d, const osip_message_t *resp)
 	for (int i = n - 1; i >= 0; i--) { /* UAC: reverse order (RFC 3261 §12.1.2) */
 		char *s = NULL;
 		if (osip_record_route_to_str(osip_list_get(&resp->record_routes, i), &s) == 0)
-			o += (size_t)snprintf(d->route + o, o < sizeof(d->route) ? sizeof(d->route) - o : 0,
+			o += (size_t)snprintf(d->route + o,
+			                      o < sizeof(d->route) ? sizeof(d->route) - o : 0,
 			                      "%s%s", o ? ", " : "", s);
 		osip_free(s);
 		if (o >= sizeof(d->route)) {
@@ -521,8 +522,8 @@ static void invite_ok(struct dialog *d, struct sipmsg *resp)
 	dialog_confirmed(d);
 }
 
-static void peer_response(void *ctx, uint64_t cookie, const struct tp_flow *up,
-                          const char *up_req, size_t up_len, struct sipmsg *resp)
+static void peer_response(void *ctx, uint64_t cookie, const struct tp_flow *up, const char *up_req,
+                          size_t up_len, struct sipmsg *resp)
 {
 	struct peer *p = ctx;
 	struct dialog *d = dialog_by_id(p, cookie);
@@ -543,8 +544,7 @@ static void peer_response(void *ctx, uint64_t cookie, const struct tp_flow *up,
 		} else if (resp->status >= 300) {
 			/* ACK for a failure: same branch, hop by hop (RFC 3261 §17.1.1.3). */
 			(void)send_request(d, "ACK", d->remote_target, d->inv_cseq, d->inv_branch,
-			                   resp->to_tag, NULL,
-			                   0);
+			                   resp->to_tag, NULL, 0);
 			if (d->state != D_ENDED)
 				dialog_end(d, resp->status == 487 ? "cancelled" : "rejected");
 		}
@@ -628,19 +628,18 @@ void peer_status(const struct peer *p, void *json_obj)
 		const struct dialog *d = &p->d[i];
 		if (d->state == D_FREE)
 			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:I}", "call_id",
-		                                     d->call_id, "state", dstate_name(d->state),
-		                                     "remote", d->remote_uri, "rx_packets",
-		                                     (json_int_t)d->rx, "tx_packets",
-		                                     (json_int_t)d->tx));
+		json_array_append_new(arr,
+		                      json_pack("{s:s, s:s, s:s, s:I, s:I}", "call_id", d->call_id,
+		                                "state", dstate_name(d->state), "remote",
+		                                d->remote_uri, "rx_packets", (json_int_t)d->rx,
+		                                "tx_packets", (json_int_t)d->tx));
 	}
 	json_object_set_new((json_t *)json_obj, "peer_calls", arr);
 }
 
 /* ---- setup ---- */
 
-int peer_alloc(struct peer **pp, struct evloop *loop, struct journal *j,
-               const struct peer_cfg *cfg)
+int peer_alloc(struct peer **pp, struct evloop *loop, struct journal *j, const struct peer_cfg *cfg)
 {
 	struct tp_limits lim = {.max_msg = 65535, .max_conns = 4, .idle_ms = 60000};
 	struct peer *p;

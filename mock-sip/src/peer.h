@@ -28,8 +28,8 @@ struct peer_cfg {
 	struct sock_addr proxy; /* our UDP SIP listener: every request goes there */
 };
 
-int peer_alloc(struct peer **pp, struct evloop *loop, struct journal *j,
-               const struct peer_cfg *cfg) __attribute__((warn_unused_result));
+int peer_alloc(struct peer **pp, struct evloop *loop, struct journal *j, const struct peer_cfg *cfg)
+        __attribute__((warn_unused_result));
 void peer_free(struct peer *p);
 /* The peer's contact URI and the flow the proxy reaches it on. */
 int peer_contact(const struct peer *p, char *buf, size_t cap, struct tp_flow *flow);

@@ -330,8 +330,8 @@ static void add_unsupported(osip_message_t *r, void *arg)
 	osip_message_set_header(r, "Unsupported", (const char *)arg);
 }
 
-static void reply(struct proxy *p, const struct sipmsg *req, const struct tp_flow *from,
-                  int status, const char *reason)
+static void reply(struct proxy *p, const struct sipmsg *req, const struct tp_flow *from, int status,
+                  const char *reason)
 {
 	(void)txn_reply(p->txn, req, from, status, reason, "ms",
 	                status == 405 || status == 200 ? add_allow : NULL, NULL);
@@ -387,7 +387,7 @@ static int body_is_sdp(const osip_message_t *m)
 	if (!sipmsg_body(m, &n) || n == 0)
 		return 1;
 	return ct && ct->type && ct->subtype && strcasecmp(ct->type, "application") == 0 &&
-	       strcasecmp(ct->subtype, "sdp") == 0;
+	        strcasecmp(ct->subtype, "sdp") == 0;
 }
 
 static void invite_start(struct proxy *p, struct sipmsg *req, const struct tp_flow *from,
@@ -543,8 +543,8 @@ static void invite_response(struct call *c, int side_to, struct sipmsg *resp)
 	if (resp->status >= 200 && resp->status < 300 && c->state == CALL_TRYING) {
 		c->state = CALL_ANSWERED;
 		snprintf(c->tag[1], sizeof(c->tag[1]), "%s", resp->to_tag);
-		journal_emit(c->p->j, "call", "{s:s, s:s, s:s, s:s}", "state", "answered", "call_id",
-		             c->call_id, "from", c->from, "to", c->to);
+		journal_emit(c->p->j, "call", "{s:s, s:s, s:s, s:s}", "state", "answered",
+		             "call_id", c->call_id, "from", c->from, "to", c->to);
 	}
 }
 
@@ -573,11 +573,27 @@ static void client_timeout(struct proxy *p, struct call *c, const struct tp_flow
 
 	if (up_req && sipmsg_parse(&req, up_req, up_len, &reason) == SIPMSG_OK) {
 		(void)txn_reply(p->txn, &req, up, 408, "Request Timeout", "ms", NULL, NULL);
-		if (c && (strcmp(req.method, "BYE") == 0 ||
-		          (strcmp(req.method, "INVITE") == 0 && c->state == CALL_TRYING)))
+		if (c &&
+		    (strcmp(req.method, "BYE") == 0 ||
+		     (strcmp(req.method, "INVITE") == 0 && c->state == CALL_TRYING)))
 			call_end(c, "timeout");
 	}
 	sipmsg_clear(&req);
+}
+
+/* A downstream element that copied the Vias of our CANCEL into its 487 (seen in the wild)
+ * leaves none after ours: the upstream request still has them. */
+static int restore_vias(osip_message_t *m, const char *up_req, size_t up_len)
+{
+	struct sipmsg req;
+	const char *reason;
+	int err = -1;
+
+	if (sipmsg_parse(&req, up_req, up_len, &reason) == SIPMSG_OK)
+		err = osip_list_clone(&req.m->vias, &m->vias,
+		                      (int (*)(void *, void **))osip_via_clone);
+	sipmsg_clear(&req);
+	return err;
 }
 
 void proxy_client_response(void *ctx, uint64_t cookie, const struct tp_flow *up_in,
@@ -590,9 +606,11 @@ void proxy_client_response(void *ctx, uint64_t cookie, const struct tp_flow *up_
 
 	if (!resp)
 		return client_timeout(p, c, &up, up_req, up_len);
+	if (!up_req || resp->status == 100)
+		return; /* a request of our own (CANCEL), or the hop-by-hop 100 */
 	pop_via(resp->m);
-	if (osip_list_size(&resp->m->vias) == 0 || resp->status == 100)
-		return; /* our own CANCEL, or hop-by-hop 100 */
+	if (osip_list_size(&resp->m->vias) == 0 && restore_vias(resp->m, up_req, up_len))
+		return;
 	if (c && strcmp(resp->method, "INVITE") == 0) {
 		invite_response(c, side_to, resp);
 		if (resp->status >= 300 && strcmp(resp->branch, c->down_branch) == 0) {
@@ -636,8 +654,7 @@ static int require_ok(struct proxy *p, const struct sipmsg *req, const struct tp
 		r = sipmsg_header(req->m, "proxy-require");
 	if (!r || strcmp(req->method, "ACK") == 0 || strcmp(req->method, "CANCEL") == 0)
 		return 1;
-	(void)txn_reply(p->txn, req, from, 420, "Bad Extension", "ms", add_unsupported,
-	                (void *)r);
+	(void)txn_reply(p->txn, req, from, 420, "Bad Extension", "ms", add_unsupported, (void *)r);
 	return 0;
 }
 
@@ -653,7 +670,7 @@ static void options(struct proxy *p, const struct sipmsg *req, const struct tp_f
 
 static int known_method(const char *m)
 {
-	static const char *const known[] = {"SUBSCRIBE", "NOTIFY", "MESSAGE", "INFO",   "UPDATE",
+	static const char *const known[] = {"SUBSCRIBE", "NOTIFY", "MESSAGE", "INFO", "UPDATE",
 	                                    "PRACK",     "REFER",  "PUBLISH", NULL};
 
 	for (size_t i = 0; known[i]; i++)
@@ -730,6 +747,7 @@ int proxy_alloc(struct proxy **pp, struct evloop *loop, struct journal *j,
 
 	if (!pp || !cfg || cfg->max_calls == 0)
 		return EINVAL;
+	sipmsg_global_init();
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return ENOMEM;
@@ -794,11 +812,14 @@ void proxy_status(const struct proxy *p, void *json_obj)
 		static const char *const names[] = {"free", "trying", "answered", "ended"};
 		if (c->state == CALL_FREE)
 			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "call_id", c->call_id,
-		                                     "from", c->from, "to", c->to, "state",
-		                                     names[c->state]));
+		json_array_append_new(arr,
+		                      json_pack("{s:s, s:s, s:s, s:s}", "call_id", c->call_id,
+		                                "from", c->from, "to", c->to, "state",
+		                                names[c->state]));
 	}
 	json_object_set_new((json_t *)json_obj, "calls", arr);
-	json_object_set_new((json_t *)json_obj, "relay_ports", json_integer((json_int_t)relay_ports_in_use(p->relay)));
-	json_object_set_new((json_t *)json_obj, "bindings", json_integer((json_int_t)registrar_binding_count(p->reg)));
+	json_object_set_new((json_t *)json_obj, "relay_ports",
+	                    json_integer((json_int_t)relay_ports_in_use(p->relay)));
+	json_object_set_new((json_t *)json_obj, "bindings",
+	                    json_integer((json_int_t)registrar_binding_count(p->reg)));
 }

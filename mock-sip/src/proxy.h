@@ -38,8 +38,8 @@ int proxy_set_peer(struct proxy *p, const char *user, const char *contact,
 void proxy_receive(void *arg, const struct tp_flow *from, const char *msg, size_t len,
                    int framing_err);
 /* txn_client_h for the server's transaction layer. */
-void proxy_client_response(void *ctx, uint64_t cookie, const struct tp_flow *up,
-                           const char *up_req, size_t up_len, struct sipmsg *resp);
+void proxy_client_response(void *ctx, uint64_t cookie, const struct tp_flow *up, const char *up_req,
+                           size_t up_len, struct sipmsg *resp);
 size_t proxy_call_count(const struct proxy *p);
 /* Appends {"calls":[...]} style status to o (control socket). */
 void proxy_status(const struct proxy *p, void *json_obj);

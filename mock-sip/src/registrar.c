@@ -38,6 +38,7 @@ struct registrar {
 	struct journal *j;
 	struct txnl *txn;
 	struct registrar_cfg cfg;
+	char **domains; /* a copy: cfg.domains points here */
 	struct digest_server *ds;
 	struct user *users; /* sorted by name */
 	size_t nusers, nbindings;
@@ -51,7 +52,7 @@ static int user_cmp(const void *a, const void *b)
 
 static struct user *user_find(const struct registrar *r, const char *name)
 {
-	struct user key;
+	struct user key = {.b = NULL};
 
 	if (strlen(name) >= sizeof(key.name))
 		return NULL;
@@ -103,7 +104,8 @@ static int load_users(const char *path, struct user **out, size_t *n, size_t max
 	accts = json_object_get(root, "accounts");
 	e = EINVAL;
 	if (!json_is_array(accts) || json_array_size(accts) > MAX_USERS) {
-		snprintf(err, errlen, "%s: $.accounts must be an array (at most %d)", path, MAX_USERS);
+		snprintf(err, errlen, "%s: $.accounts must be an array (at most %d)", path,
+		         MAX_USERS);
 		goto out;
 	}
 	cnt = json_array_size(accts);
@@ -151,19 +153,17 @@ static void journal_reg(struct registrar *r, const char *user, const char *conta
                         const char *reason)
 {
 	char src[SOCK_ADDR_STRLEN];
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "user", user, "contact",
-	                      contact ? contact : "", "source",
-	                      f ? sock_addr_str(&f->peer, src, sizeof(src)) : "", "transport",
-	                      f ? tp_kind_name(f->kind) : "", "expires", (json_int_t)expires,
-	                      "result", result);
+	json_t *o = json_pack(
+	        "{s:s, s:s, s:s, s:s, s:i, s:s}", "user", user, "contact", contact ? contact : "",
+	        "source", f ? sock_addr_str(&f->peer, src, sizeof(src)) : "", "transport",
+	        f ? tp_kind_name(f->kind) : "", "expires", (json_int_t)expires, "result", result);
 
 	if (o && reason)
 		json_object_set_new(o, "reason", json_string(reason));
 	journal_write(r->j, "register", o);
 }
 
-static void binding_drop(struct registrar *r, struct user *u, struct binding *b,
-                         const char *why)
+static void binding_drop(struct registrar *r, struct user *u, struct binding *b, const char *why)
 {
 	journal_reg(r, u->name, b->contact, &b->flow, 0, "unregister", why);
 	memset(b, 0, sizeof(*b));
@@ -182,8 +182,24 @@ static void sweep(void *arg)
 	r->sweep = evloop_timer_add(r->loop, SWEEP_MS, sweep, r);
 }
 
-int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *j,
-                    struct txnl *txn, const struct registrar_cfg *cfg, char *err, size_t errlen)
+static int copy_domains(struct registrar *r, const char *const *d)
+{
+	size_t n = 0;
+
+	while (d[n])
+		n++;
+	r->domains = calloc(n + 1, sizeof(*r->domains));
+	if (!r->domains)
+		return ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(r->domains[i] = strdup(d[i])))
+			return ENOMEM;
+	r->cfg.domains = (const char *const *)r->domains;
+	return 0;
+}
+
+int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *j, struct txnl *txn,
+                    const struct registrar_cfg *cfg, char *err, size_t errlen)
 {
 	struct registrar *r;
 	int e;
@@ -198,9 +214,12 @@ int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *
 	r->j = j;
 	r->txn = txn;
 	r->cfg = *cfg;
-	e = digest_server_alloc(&r->ds, cfg->nonce_ttl_ms, cfg->nonce_slots);
+	e = copy_domains(r, cfg->domains);
 	if (!e)
-		e = load_users(cfg->users_file, &r->users, &r->nusers, cfg->max_contacts, err, errlen);
+		e = digest_server_alloc(&r->ds, cfg->nonce_ttl_ms, cfg->nonce_slots);
+	if (!e)
+		e = load_users(cfg->users_file, &r->users, &r->nusers, cfg->max_contacts, err,
+		               errlen);
 	if (e) {
 		registrar_free(r);
 		return e;
@@ -215,6 +234,9 @@ void registrar_free(struct registrar *r)
 	if (!r)
 		return;
 	evloop_timer_cancel(r->loop, r->sweep);
+	for (size_t i = 0; r->domains && r->domains[i]; i++)
+		free(r->domains[i]);
+	free(r->domains);
 	digest_server_free(r->ds);
 	free_users(r->users, r->nusers);
 	free(r);
@@ -274,7 +296,8 @@ int registrar_lookup(struct registrar *r, const char *user, struct binding_view 
 
 	for (size_t k = 0; u && k < r->cfg.max_contacts; k++) {
 		struct binding *b = &u->b[k];
-		if (b->contact[0] && b->expires_at_ms > now && (!best || b->updated_ms > best->updated_ms))
+		if (b->contact[0] && b->expires_at_ms > now &&
+		    (!best || b->updated_ms > best->updated_ms))
 			best = b;
 	}
 	if (!best)
@@ -353,7 +376,8 @@ static void add_headers(osip_message_t *resp, void *arg)
 		if (!b->contact[0] || b->expires_at_ms == UINT64_MAX || b->expires_at_ms <= now)
 			continue;
 		left = (b->expires_at_ms - now + 999) / 1000;
-		snprintf(buf, sizeof(buf), "<%s>;expires=%llu", b->contact, (unsigned long long)left);
+		snprintf(buf, sizeof(buf), "<%s>;expires=%llu", b->contact,
+		         (unsigned long long)left);
 		osip_message_set_contact(resp, buf);
 	}
 }
@@ -518,9 +542,9 @@ static int apply_contacts(struct registrar *r, struct user *u, const struct sipm
 		}
 		if (osip_uri_to_str(c->url, &uri) != 0)
 			return EINVAL;
-		e = strlen(uri) < CONTACT_MAX ? update_binding(r, u, req, from, uri,
-		                                               contact_expires(r, c, hdr))
-		                              : EINVAL;
+		e = strlen(uri) < CONTACT_MAX
+		        ? update_binding(r, u, req, from, uri, contact_expires(r, c, hdr))
+		        : EINVAL;
 		osip_free(uri);
 		if (e)
 			return e;

@@ -18,8 +18,8 @@
 struct registrar;
 
 struct registrar_cfg {
-	const char *users_file;
-	const char *const *domains; /* NULL-terminated; the first is the digest realm */
+	const char *users_file; /* borrowed: read again on reload */
+	const char *const *domains; /* NULL-terminated, copied; the first is the realm */
 	unsigned min_expires, max_expires, default_expires;
 	size_t max_contacts; /* per user */
 	uint64_t nonce_ttl_ms;
@@ -32,8 +32,8 @@ struct binding_view {
 	uint64_t expires_at_ms;
 };
 
-int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *j,
-                    struct txnl *txn, const struct registrar_cfg *cfg, char *err, size_t errlen)
+int registrar_alloc(struct registrar **rp, struct evloop *loop, struct journal *j, struct txnl *txn,
+                    const struct registrar_cfg *cfg, char *err, size_t errlen)
         __attribute__((warn_unused_result));
 void registrar_free(struct registrar *r);
 /* Re-reads the users file (SIGHUP); bindings of users still present are kept. */

@@ -124,7 +124,7 @@ static int emit(char *out, size_t cap, size_t *o, const char *p, size_t n)
 static int is_ice_line(const struct line *l)
 {
 	return starts(l, "a=candidate:") || starts(l, "a=ice-") ||
-	       starts(l, "a=remote-candidates") || starts(l, "a=end-of-candidates");
+	        starts(l, "a=remote-candidates") || starts(l, "a=end-of-candidates");
 }
 
 static int rewrite_line(const struct line *l, const char *caddr, const uint16_t *ports,
@@ -160,8 +160,8 @@ static int rewrite_line(const struct line *l, const char *caddr, const uint16_t 
 	return emit(out, cap, o, buf, (size_t)n);
 }
 
-int sdp_rewrite(const char *sdp, size_t len, const struct sock_addr *relay,
-                const uint16_t *ports, unsigned nports, char *out, size_t cap, size_t *outlen)
+int sdp_rewrite(const char *sdp, size_t len, const struct sock_addr *relay, const uint16_t *ports,
+                unsigned nports, char *out, size_t cap, size_t *outlen)
 {
 	struct sdp_info info;
 	char host[64], caddr[96];
@@ -172,8 +172,8 @@ int sdp_rewrite(const char *sdp, size_t len, const struct sock_addr *relay,
 	if (err)
 		return err;
 	sock_addr_host(relay, host, sizeof(host));
-	snprintf(caddr, sizeof(caddr), "c=IN %s %s", relay->ss.ss_family == AF_INET6 ? "IP6" : "IP4",
-	         host);
+	snprintf(caddr, sizeof(caddr), "c=IN %s %s",
+	         relay->ss.ss_family == AF_INET6 ? "IP6" : "IP4", host);
 	while (next_line(sdp, len, &pos, &l)) {
 		if (l.n == 0 && pos >= len)
 			break;

@@ -32,8 +32,8 @@ int sdp_parse(const char *sdp, size_t len, struct sdp_info *info)
         __attribute__((warn_unused_result));
 /* Writes sdp with address relay (its port is ignored) and ports[i] for stream i. Returns
  * 0, ENOSPC, or the sdp_parse errors. */
-int sdp_rewrite(const char *sdp, size_t len, const struct sock_addr *relay,
-                const uint16_t *ports, unsigned nports, char *out, size_t cap, size_t *outlen)
+int sdp_rewrite(const char *sdp, size_t len, const struct sock_addr *relay, const uint16_t *ports,
+                unsigned nports, char *out, size_t cap, size_t *outlen)
         __attribute__((warn_unused_result));
 
 #endif

@@ -78,8 +78,8 @@ static int raw_duplicates(const char *buf, size_t len)
 	static const struct {
 		const char *name;
 		char compact;
-	} single[] = {{"From", 'f'},     {"To", 't'},           {"Call-ID", 'i'},
-	              {"CSeq", 0},       {"Max-Forwards", 0},   {"Content-Length", 'l'},
+	} single[] = {{"From", 'f'},        {"To", 't'},         {"Call-ID", 'i'},
+	              {"CSeq", 0},          {"Max-Forwards", 0}, {"Content-Length", 'l'},
 	              {"Content-Type", 'c'}};
 	unsigned count[sizeof(single) / sizeof(single[0])] = {0};
 	const char *p = memchr(buf, '\n', len), *end = buf + len;
@@ -341,8 +341,8 @@ int sipmsg_raw_response(const char *msg, size_t len, int status, const char *rea
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		int is_via = raw_is(p, ln, "Via", 'v'), is_to = raw_is(p, ln, "To", 't');
-		if (is_via || is_to || raw_is(p, ln, "From", 'f') || raw_is(p, ln, "Call-ID", 'i') ||
-		    raw_is(p, ln, "CSeq", 0)) {
+		if (is_via || is_to || raw_is(p, ln, "From", 'f') ||
+		    raw_is(p, ln, "Call-ID", 'i') || raw_is(p, ln, "CSeq", 0)) {
 			const char *suffix = is_to && !memmem(p, ln, "tag=", 4) ? ";tag=bad" : "";
 			if (raw_copy_line(p, ln, out, cap, &o, suffix))
 				return -ENOSPC;

@@ -5,6 +5,8 @@
 #include "onsight/sipframe.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,6 +14,7 @@
 
 #define MAX_LISTENERS 48
 #define OUTBUF_CAP (256u * 1024u) /* queued output per connection before we give up on it */
+#define OUTBUF_HIGH (64u * 1024u) /* above this, stop reading the peer until it reads ours */
 #define READ_CHUNK 65536
 
 struct listener {
@@ -31,7 +34,7 @@ struct conn {
 	struct sock_addr peer, local;
 	struct sipframe *frame;
 	char *out;
-	size_t outlen;
+	size_t outlen, outcap;
 	uint64_t idle_timer;
 };
 
@@ -130,7 +133,8 @@ static ssize_t conn_io(struct conn *c, void *buf, size_t n, int wr)
 
 static int conn_want(struct conn *c)
 {
-	uint32_t ev = EPOLLIN;
+	/* Backpressure: a peer that does not read its responses is not read either. */
+	uint32_t ev = c->outlen > OUTBUF_HIGH ? 0 : EPOLLIN;
 
 	if (c->connecting || c->outlen)
 		ev |= EPOLLOUT;
@@ -151,14 +155,22 @@ static int conn_flush(struct conn *c)
 	return conn_want(c);
 }
 
+/* Output waits here while the socket is full; it grows as needed up to OUTBUF_CAP. */
 static int conn_queue(struct conn *c, const char *buf, size_t len)
 {
 	if (c->outlen + len > OUTBUF_CAP)
 		return ENOBUFS;
-	if (!c->out) {
-		c->out = malloc(OUTBUF_CAP);
-		if (!c->out)
+	if (c->outlen + len > c->outcap) {
+		size_t cap = c->outcap ? c->outcap : 4096;
+		char *nb;
+		while (cap < c->outlen + len)
+			cap *= 2;
+		cap = cap < OUTBUF_CAP ? cap : OUTBUF_CAP;
+		nb = realloc(c->out, cap);
+		if (!nb)
 			return ENOMEM;
+		c->out = nb;
+		c->outcap = cap;
 	}
 	memcpy(c->out + c->outlen, buf, len);
 	c->outlen += len;
@@ -198,7 +210,9 @@ static int conn_handshake(struct conn *c)
 	e = SSL_get_error(c->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return evloop_fd_mod(c->t->loop, c->fd,
-		                     e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN) ? -1 : 1;
+		                     e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN)
+		        ? -1
+		        : 1;
 	return -1;
 }
 
@@ -207,7 +221,7 @@ static int conn_read(struct conn *c)
 {
 	uint64_t id = c->id;
 
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 8 && c->outlen <= OUTBUF_HIGH; i++) {
 		ssize_t r = conn_io(c, c->t->rbuf, READ_CHUNK, 0);
 		int d;
 		if (r < 0)
@@ -275,9 +289,15 @@ static struct conn *conn_new(struct tp *t, int fd, enum tp_kind kind, const stru
 	c->kind = kind;
 	c->peer = *peer;
 	(void)sock_local(fd, &c->local);
+	/* Responses are small and latency matters more than segment count. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	t->nconns++;
 	if (sipframe_alloc(&c->frame, t->lim.max_msg) ||
 	    (kind == TP_TLS && (!(c->ssl = SSL_new(t->tls)) || SSL_set_fd(c->ssl, fd) != 1)) ||
+	    (c->ssl &&
+	     !(SSL_set_mode(c->ssl,
+	                    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))) ||
 	    evloop_fd_add(t->loop, fd, EPOLLIN, conn_event, c)) {
 		conn_close(c, "out of memory");
 		return NULL;
@@ -295,7 +315,8 @@ static void accept_event(int fd, uint32_t events, void *arg)
 	for (int i = 0; i < 64; i++) {
 		int cfd;
 		peer.len = sizeof(peer.ss);
-		cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len,
+		              SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
 		if (l->t->nconns >= l->t->lim.max_conns) {
@@ -320,7 +341,8 @@ static void udp_event(int fd, uint32_t events, void *arg)
 		ssize_t r;
 		int st;
 		f.peer.len = sizeof(f.peer.ss);
-		r = recvfrom(fd, t->rbuf, READ_CHUNK, 0, (struct sockaddr *)&f.peer.ss, &f.peer.len);
+		r = recvfrom(fd, t->rbuf, READ_CHUNK, 0, (struct sockaddr *)&f.peer.ss,
+		             &f.peer.len);
 		if (r < 0)
 			return;
 		if ((size_t)r > t->lim.max_msg)
@@ -392,7 +414,8 @@ static int add_listener(struct tp *t, const struct sock_addr *a, uint16_t port, 
 	l->kind = k;
 	err = sock_local(fd, &l->addr);
 	if (!err)
-		err = evloop_fd_add(t->loop, fd, EPOLLIN, k == TP_UDP ? udp_event : accept_event, l);
+		err = evloop_fd_add(t->loop, fd, EPOLLIN, k == TP_UDP ? udp_event : accept_event,
+		                    l);
 	if (err) {
 		close(fd);
 		return err;

@@ -322,7 +322,7 @@ int txn_client_send(struct txnl *l, const struct tp_flow *to, const char *branch
 		t->rtx_ms = TXN_T1_MS;
 		t->rtx_timer = evloop_timer_add(l->loop, t->rtx_ms, rtx_timer, t);
 	}
-	arm_end(t, t->invite ? 3 * 60 * 1000 : TXN_TIMEOUT_MS);
+	arm_end(t, TXN_TIMEOUT_MS); /* Timer B / F; a provisional response moves to Timer C */
 	return err;
 }
 

@@ -25,8 +25,8 @@ struct txnl;
 
 /* A response for a client transaction, or resp == NULL on timeout. up and up_req are what
  * was given to txn_client_send (the upstream flow and request, for proxies). */
-typedef void(txn_client_h)(void *ctx, uint64_t cookie, const struct tp_flow *up,
-                           const char *up_req, size_t up_len, struct sipmsg *resp);
+typedef void(txn_client_h)(void *ctx, uint64_t cookie, const struct tp_flow *up, const char *up_req,
+                           size_t up_len, struct sipmsg *resp);
 
 /* j (may be NULL) gets a `sip.response` line for every response sent. */
 int txnl_alloc(struct txnl **lp, struct evloop *loop, struct tp *tp, struct journal *j,
