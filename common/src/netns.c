@@ -138,8 +138,7 @@ static void child_fd(int want, int target, int flags)
 		dup2(want, target);
 }
 
-int netns_spawn(const char *path, char *const argv[], const struct netns_spawn_opts *o,
-                pid_t *pidp)
+int netns_spawn(const char *path, char *const argv[], const struct netns_spawn_opts *o, pid_t *pidp)
 {
 	struct netns_spawn_opts def = {-1, -1, -1, NULL, 0};
 	int pfd[2] = {-1, -1}, err = 0, cerr = 0;

@@ -352,7 +352,8 @@ static void private_answered(struct app *a, int status)
 		evloop_timer_cancel(a->loop, a->ask_timer);
 	a->ask_timer = 0;
 	a->asking_private = 0;
-	snprintf(reason, sizeof(reason), "private answered OPTIONS through the tunnel (%d)", status);
+	snprintf(reason, sizeof(reason), "private answered OPTIONS through the tunnel (%d)",
+	         status);
 	emit_server(a, "private", reason);
 	start_tunnel_ua(a);
 }

@@ -36,7 +36,8 @@
 
 const char *const lab_roles[ROLE_COUNT] = {"ep", "fw", "lan", "net", "out"};
 
-static void seterr(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t len, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 static void seterr(char *err, size_t len, const char *fmt, ...)
 {
@@ -172,8 +173,9 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 		const char *d = json_string_value(e);
 
 		/* Only directories the lab creates: never follow a doctored state file elsewhere. */
-		if (d && (strncmp(d, "/etc/netns/", 11) == 0 ||
-		          strncmp(d, FWLAB_STATE_DIR "/", sizeof(FWLAB_STATE_DIR)) == 0) &&
+		if (d &&
+		    (strncmp(d, "/etc/netns/", 11) == 0 ||
+		     strncmp(d, FWLAB_STATE_DIR "/", sizeof(FWLAB_STATE_DIR)) == 0) &&
 		    !strstr(d, ".."))
 			sys_rmdir_files(d);
 	}
@@ -309,8 +311,8 @@ static int configure_links(struct fwlab *l, char *err, size_t errlen)
 	                       "addr add " LAB_NET_DNS "/24 dev br0\n");
 	for (size_t i = 0; i < l->nhosts && off < sizeof(b); i++)
 		if (strcmp(l->hosts[i].ns, "net") == 0)
-			off += (size_t)snprintf(b + off, sizeof(b) - off, "addr add %s/24 dev br0\n",
-			                        l->hosts[i].addr);
+			off += (size_t)snprintf(b + off, sizeof(b) - off,
+			                        "addr add %s/24 dev br0\n", l->hosts[i].addr);
 	/* The internet routes back to the LAN (used only when NAT is off) and to `out`. */
 	if (off < sizeof(b))
 		snprintf(b + off, sizeof(b) - off,
@@ -338,8 +340,8 @@ static int write_resolvs(struct fwlab *l, char *err, size_t errlen)
 		snprintf(d, sizeof(d), "/etc/netns/%s", l->ns[i]);
 		rc = sys_mkdirs(d, 0755);
 		if (!rc)
-			rc = write_resolv(l, i,
-			                  i == ROLE_EP || i == ROLE_LAN ? LAB_LAN_DNS : LAB_NET_DNS);
+			rc = write_resolv(
+			        l, i, i == ROLE_EP || i == ROLE_LAN ? LAB_LAN_DNS : LAB_NET_DNS);
 		if (rc) {
 			seterr(err, errlen, "%s/resolv.conf: %s", d, strerror(rc));
 			return rc;
@@ -615,14 +617,15 @@ static int apply_qdiscs(struct fwlab *l, const struct profile *p, char *err, siz
 			json_t *v;
 
 			snprintf(key, sizeof(key), "%s/%s", lab_roles[roles[e]], devs[e]);
-			json_array_foreach(rec, i, v)
-			        had |= strcmp(json_string_value(v), key) == 0;
+			json_array_foreach(rec, i, v) had |= strcmp(json_string_value(v), key) == 0;
 			if (im->set && im->delay_ms > 0) {
-				off += (size_t)snprintf(b + off, 1024 - off,
-				                        "qdisc replace dev %s root netem delay %dms",
-				                        devs[e], im->delay_ms);
+				off += (size_t)snprintf(
+				        b + off, 1024 - off,
+				        "qdisc replace dev %s root netem delay %dms", devs[e],
+				        im->delay_ms);
 				if (im->rate_bps)
-					off += (size_t)snprintf(b + off, 1024 - off, " rate %llubit",
+					off += (size_t)snprintf(b + off, 1024 - off,
+					                        " rate %llubit",
 					                        (unsigned long long)im->rate_bps);
 				snprintf(b + off, 1024 - off, "\n");
 				json_array_append_new(nrec, json_string(key));
@@ -674,7 +677,8 @@ static int apply_rules(struct fwlab *l, const struct profile *p, char *err, size
 			continue;
 		snprintf(key, sizeof(key), "impair_%s", lab_roles[r]);
 		/* Only touch a namespace that has, or had, an impairment table. */
-		if (!nftgen_has_impair(p, lab_roles[r]) && !json_is_true(json_object_get(l->st, key)))
+		if (!nftgen_has_impair(p, lab_roles[r]) &&
+		    !json_is_true(json_object_get(l->st, key)))
 			continue;
 		b = nftgen_impair(p, lab_roles[r]);
 		rc = run_nft(l, r, b, err, errlen);
@@ -727,8 +731,8 @@ static int lab_state_init(struct fwlab *l, const char *profile_path)
 	                  "version", 1, "prefix", l->prefix, "created", ts, "domain",
 	                  json_string(l->domain[0] ? l->domain : HOSTS_DOMAIN_DEFAULT), "owner",
 	                  "pid", (int)getpid(), "start", (json_int_t)sys_proc_start(getpid()),
-	                  "keeper", 0, "profile", profile_path, "where", "inside", "namespaces",
-	                  ns, "dirs", dirs, "pids", "qdiscs", "ready", 0);
+	                  "keeper", 0, "profile", profile_path, "where", "inside", "namespaces", ns,
+	                  "dirs", dirs, "pids", "qdiscs", "ready", 0);
 	return l->st ? 0 : ENOMEM;
 }
 
@@ -769,7 +773,8 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 	}
 	for (int i = 0; i < ROLE_COUNT; i++)
 		if (access(l->nspath[i], F_OK) == 0) {
-			seterr(err, errlen, "namespace %s exists already (another lab with prefix %s?)",
+			seterr(err, errlen,
+			       "namespace %s exists already (another lab with prefix %s?)",
 			       l->ns[i], prefix);
 			rc = EEXIST;
 			goto fail;
@@ -908,7 +913,8 @@ int fwlab_migrate(struct fwlab *l, const char *where)
 	}
 	if (!rc) {
 		if (to == ROLE_OUT)
-			snprintf(b, sizeof(b), "addr add " LAB_OUT_EP "/24 dev ep0\nlink set ep0 up\n");
+			snprintf(b, sizeof(b),
+			         "addr add " LAB_OUT_EP "/24 dev ep0\nlink set ep0 up\n");
 		else
 			snprintf(b, sizeof(b), "link set ep0 master br0\nlink set ep0 up\n");
 		rc = run_ip_batch(l, to, b, err, sizeof(err));
@@ -1081,8 +1087,8 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 		free(l);
 		return rc;
 	}
-	l->outside = strcmp(json_string_value(json_object_get(l->st, "where")) ?: "", "outside") ==
-	             0;
+	l->outside =
+	        strcmp(json_string_value(json_object_get(l->st, "where")) ?: "", "outside") == 0;
 	prof = json_string_value(json_object_get(l->st, "profile"));
 	if (prof && profile_load(&l->prof, prof, NULL, NULL, 0) != 0)
 		l->prof = NULL;
@@ -1121,8 +1127,8 @@ int fwlab_gc(char *report, size_t len)
 		r = remove_lab_doc(st, path);
 		if (report && off < len)
 			off += (size_t)snprintf(report + off, len - off,
-			                        "removed lab %s (owner pid %d is gone)%s\n", names[i],
-			                        (int)pid, r ? ": partly" : "");
+			                        "removed lab %s (owner pid %d is gone)%s\n",
+			                        names[i], (int)pid, r ? ": partly" : "");
 		rc = rc ? rc : r;
 		json_decref(st);
 	}
@@ -1135,7 +1141,8 @@ int fwlab_available(char *why, size_t len)
 	char *path = getenv("PATH");
 
 	if (geteuid() != 0) {
-		seterr(why, len, "not root: network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN");
+		seterr(why, len,
+		       "not root: network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN");
 		return EPERM;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++) {
@@ -1143,14 +1150,16 @@ int fwlab_available(char *why, size_t len)
 		int found = 0;
 
 		str_copy(buf, path ? path : "/usr/sbin:/usr/bin:/sbin:/bin", sizeof(buf));
-		for (dir = strtok_r(buf, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		for (dir = strtok_r(buf, ":", &save); dir && !found;
+		     dir = strtok_r(NULL, ":", &save)) {
 			char p[PATH_MAX];
 
 			snprintf(p, sizeof(p), "%s/%s", dir, tools[i]);
 			found = access(p, X_OK) == 0;
 		}
 		if (!found) {
-			seterr(why, len, "%s is not installed (scripts/setup installs it)", tools[i]);
+			seterr(why, len, "%s is not installed (scripts/setup installs it)",
+			       tools[i]);
 			return ENOENT;
 		}
 	}

@@ -39,7 +39,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: mock-firewall COMMAND [ARGS] [--prefix P]\n"
-	        "  up PROFILE [--prefix P] [--foreground]   create a lab (default prefix osl<pid>)\n"
+	        "  up PROFILE [--prefix P] [--foreground]   create a lab (default prefix "
+	        "osl<pid>)\n"
 	        "  down                       remove the lab (exactly what up created)\n"
 	        "  gc                         remove labs whose owner process died\n"
 	        "  status [--json]            namespaces, addresses, rule counters, processes\n"
@@ -192,7 +193,8 @@ static int cmd_down(struct opts *o)
 		return EX_FAIL;
 	str_copy(prefix, fwlab_prefix(l), sizeof(prefix));
 	if (fwlab_down(l) != 0) {
-		fprintf(stderr, "mock-firewall: down %s: some parts could not be removed\n", prefix);
+		fprintf(stderr, "mock-firewall: down %s: some parts could not be removed\n",
+		        prefix);
 		return EX_FAIL;
 	}
 	printf("lab %s removed\n", prefix);
@@ -362,8 +364,7 @@ static int cmd_capture(struct opts *o)
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	fprintf(stderr, "capturing on %s in %s to %s (Ctrl-C stops)\n", o->pos[1], path,
-	        o->pos[2]);
+	fprintf(stderr, "capturing on %s in %s to %s (Ctrl-C stops)\n", o->pos[1], path, o->pos[2]);
 	while (!stop_flag && (o->count <= 0 || n < o->count) &&
 	       (o->seconds <= 0 || time(NULL) - t0 < o->seconds)) {
 		int k = pcap_dispatch(pc, o->count > 0 ? (int)(o->count - n) : -1, pcap_dump,

@@ -60,7 +60,8 @@ static json_t *port_set(const struct prof_ports *p, size_t n)
 		if (p[i].lo == p[i].hi)
 			json_array_append_new(set, json_integer(p[i].lo));
 		else
-			json_array_append_new(set, json_pack("{s:[i,i]}", "range", p[i].lo, p[i].hi));
+			json_array_append_new(set,
+			                      json_pack("{s:[i,i]}", "range", p[i].lo, p[i].hi));
 	}
 	if (n == 1 && p[0].lo == p[0].hi) {
 		json_t *one = json_incref(json_array_get(set, 0));
@@ -122,16 +123,16 @@ static json_t *profile_rule(const struct prof_rule *r, size_t idx)
 	char prefix[64], comment[PROF_MAX_TEXT + 32];
 
 	if (r->nsrc)
-		json_array_append_new(e, match(payload("ip", "saddr"), "==",
-		                               addr_set(r->src, r->nsrc)));
+		json_array_append_new(
+		        e, match(payload("ip", "saddr"), "==", addr_set(r->src, r->nsrc)));
 	if (r->ndst)
-		json_array_append_new(e, match(payload("ip", "daddr"), "==",
-		                               addr_set(r->dst, r->ndst)));
+		json_array_append_new(
+		        e, match(payload("ip", "daddr"), "==", addr_set(r->dst, r->ndst)));
 	if (r->proto)
 		json_array_append_new(e, match(meta("l4proto"), "==", proto_value(r->proto)));
 	if (r->nports)
-		json_array_append_new(e, match(payload("th", "dport"), "==",
-		                               port_set(r->ports, r->nports)));
+		json_array_append_new(
+		        e, match(payload("th", "dport"), "==", port_set(r->ports, r->nports)));
 	json_array_append_new(e, counter());
 	if (r->log) {
 		snprintf(prefix, sizeof(prefix), "fwlab-%s%zu ", r->deny ? "deny" : "allow", idx);
@@ -154,25 +155,27 @@ static void add_loss(json_t *b, const struct profile *p, enum prof_link lk, cons
 		char chain[32], comment[64];
 
 		snprintf(chain, sizeof(chain), "%s_%s", dev, hooks[h]);
-		json_array_append_new(b, cmd("add", "chain",
-		                             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
-		                                       "family", "netdev", "table",
-		                                       NFT_IMPAIR_TABLE, "name", chain, "type",
-		                                       "filter", "hook", hooks[h], "dev", dev,
-		                                       "prio", 0, "policy", "accept")));
+		json_array_append_new(
+		        b,
+		        cmd("add", "chain",
+		            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "family",
+		                      "netdev", "table", NFT_IMPAIR_TABLE, "name", chain, "type",
+		                      "filter", "hook", hooks[h], "dev", dev, "prio", 0, "policy",
+		                      "accept")));
 		snprintf(comment, sizeof(comment), "link %s: %d%% loss", profile_link_name(lk),
 		         im->loss);
 		/* numgen random mod 100 < N: a uniform N% of packets, each direction. */
 		json_array_append_new(
-		        b, rule("netdev", NFT_IMPAIR_TABLE, chain, comment,
-		                json_pack("[o,o,o,o]",
-		                          /* IP only: losing ARP would stall the link for whole
+		        b,
+		        rule("netdev", NFT_IMPAIR_TABLE, chain, comment,
+		             json_pack("[o,o,o,o]",
+		                       /* IP only: losing ARP would stall the link for whole
 		                           * neighbour timeouts instead of dropping N% of packets */
-		                          match(meta("protocol"), "==", json_string("ip")),
-		                          match(json_pack("{s:{s:s, s:i, s:i}}", "numgen", "mode",
-		                                          "random", "mod", 100, "offset", 0),
-		                                "<", json_integer(im->loss)),
-		                          counter(), verdict("drop"))));
+		                       match(meta("protocol"), "==", json_string("ip")),
+		                       match(json_pack("{s:{s:s, s:i, s:i}}", "numgen", "mode",
+		                                       "random", "mod", 100, "offset", 0),
+		                             "<", json_integer(im->loss)),
+		                       counter(), verdict("drop"))));
 	}
 }
 
@@ -226,11 +229,11 @@ json_t *nftgen_impair(const struct profile *p, const char *role)
 static void add_chain(json_t *b, const char *name, const char *type, const char *hook, int prio,
                       const char *policy)
 {
-	json_array_append_new(b, cmd("add", "chain",
-	                             json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "family",
-	                                       "inet", "table", NFT_TABLE, "name", name, "type",
-	                                       type, "hook", hook, "prio", prio, "policy",
-	                                       policy)));
+	json_array_append_new(b,
+	                      cmd("add", "chain",
+	                          json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "family", "inet",
+	                                    "table", NFT_TABLE, "name", name, "type", type, "hook",
+	                                    hook, "prio", prio, "policy", policy)));
 }
 
 json_t *nftgen_fw(const struct profile *p)
@@ -240,40 +243,41 @@ json_t *nftgen_fw(const struct profile *p)
 
 	replace_table(b, "inet", NFT_TABLE, 1);
 	add_chain(b, "forward", "filter", "forward", 0, pol);
-	json_array_append_new(b, rule("inet", NFT_TABLE, "forward", "replies to allowed flows",
-	                              json_pack("[o,o,o]",
-	                                        match(json_pack("{s:{s:s}}", "ct", "key", "state"),
-	                                              "in", json_pack("[s,s]", "established",
-	                                                              "related")),
-	                                        counter(), verdict("accept"))));
-	json_array_append_new(b, rule("inet", NFT_TABLE, "forward", "broken state",
-	                              json_pack("[o,o,o]",
-	                                        match(json_pack("{s:{s:s}}", "ct", "key", "state"),
-	                                              "in", json_pack("[s]", "invalid")),
-	                                        counter(), verdict("drop"))));
+	json_array_append_new(
+	        b,
+	        rule("inet", NFT_TABLE, "forward", "replies to allowed flows",
+	             json_pack("[o,o,o]",
+	                       match(json_pack("{s:{s:s}}", "ct", "key", "state"), "in",
+	                             json_pack("[s,s]", "established", "related")),
+	                       counter(), verdict("accept"))));
+	json_array_append_new(b,
+	                      rule("inet", NFT_TABLE, "forward", "broken state",
+	                           json_pack("[o,o,o]",
+	                                     match(json_pack("{s:{s:s}}", "ct", "key", "state"),
+	                                           "in", json_pack("[s]", "invalid")),
+	                                     counter(), verdict("drop"))));
 	/* Only traffic from the LAN side is filtered by the profile; the internet never opens
 	 * connections into the LAN (and with NAT it cannot address it). */
-	json_array_append_new(b, rule("inet", NFT_TABLE, "forward", "nothing enters from outside",
-	                              json_pack("[o,o,o]",
-	                                        match(meta("iifname"), "==",
-	                                              json_string(FW_DEV_WAN)),
-	                                        counter(), verdict("drop"))));
+	json_array_append_new(
+	        b,
+	        rule("inet", NFT_TABLE, "forward", "nothing enters from outside",
+	             json_pack("[o,o,o]", match(meta("iifname"), "==", json_string(FW_DEV_WAN)),
+	                       counter(), verdict("drop"))));
 	if (p->dns_forward)
 		json_array_append_new(
-		        b, rule("inet", NFT_TABLE, "forward",
-		                "lab: the LAN DNS forwards to public DNS",
-		                json_pack("[o,o,o,o,o,o]",
-		                          match(payload("ip", "saddr"), "==",
-		                                json_string(LAB_LAN_DNS)),
-		                          match(payload("ip", "daddr"), "==",
-		                                json_string(LAB_NET_DNS)),
-		                          match(meta("l4proto"), "==",
-		                                proto_value(PROF_TCP | PROF_UDP)),
-		                          match(payload("th", "dport"), "==", json_integer(53)),
-		                          counter(), verdict("accept"))));
+		        b,
+		        rule("inet", NFT_TABLE, "forward",
+		             "lab: the LAN DNS forwards to public DNS",
+		             json_pack(
+		                     "[o,o,o,o,o,o]",
+		                     match(payload("ip", "saddr"), "==", json_string(LAB_LAN_DNS)),
+		                     match(payload("ip", "daddr"), "==", json_string(LAB_NET_DNS)),
+		                     match(meta("l4proto"), "==", proto_value(PROF_TCP | PROF_UDP)),
+		                     match(payload("th", "dport"), "==", json_integer(53)),
+		                     counter(), verdict("accept"))));
 	for (size_t i = 0, na = 0, nd = 0; i < p->nrules; i++)
-		json_array_append_new(b, profile_rule(&p->rules[i],
-		                                      p->rules[i].deny ? nd++ : na++));
+		json_array_append_new(b,
+		                      profile_rule(&p->rules[i], p->rules[i].deny ? nd++ : na++));
 	{
 		json_t *e = json_array();
 
@@ -282,21 +286,23 @@ json_t *nftgen_fw(const struct profile *p)
 			json_array_append_new(e, log_stmt(NFT_LOG_PREFIX));
 		if (p->policy == PROF_REJECT)
 			json_array_append_new(e, json_pack("{s:n}", "reject"));
-		json_array_append_new(b, rule("inet", NFT_TABLE, "forward",
-		                              p->policy == PROF_ACCEPT   ? "policy: accept"
-		                              : p->policy == PROF_REJECT ? "policy: reject"
-		                                                         : "policy: drop",
-		                              e));
+		json_array_append_new(b,
+		                      rule("inet", NFT_TABLE, "forward",
+		                           p->policy == PROF_ACCEPT           ? "policy: accept"
+		                                   : p->policy == PROF_REJECT ? "policy: reject"
+		                                                              : "policy: drop",
+		                           e));
 	}
 	add_chain(b, "postrouting", "nat", "postrouting", 100, "accept");
 	if (p->nat)
 		json_array_append_new(
-		        b, rule("inet", NFT_TABLE, "postrouting", "NAT: the LAN leaves as " LAB_FW_WAN,
-		                json_pack("[o,o,o,o]",
-		                          match(meta("oifname"), "==", json_string(FW_DEV_WAN)),
-		                          match(payload("ip", "saddr"), "==",
-		                                addr_value(LAB_LAN_CIDR)),
-		                          counter(), json_pack("{s:n}", "masquerade"))));
+		        b,
+		        rule("inet", NFT_TABLE, "postrouting", "NAT: the LAN leaves as " LAB_FW_WAN,
+		             json_pack(
+		                     "[o,o,o,o]",
+		                     match(meta("oifname"), "==", json_string(FW_DEV_WAN)),
+		                     match(payload("ip", "saddr"), "==", addr_value(LAB_LAN_CIDR)),
+		                     counter(), json_pack("{s:n}", "masquerade"))));
 	add_impair(b, p, "fw");
 	return json_pack("{s:o}", "nftables", b);
 }

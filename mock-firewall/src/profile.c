@@ -98,8 +98,9 @@ static int get_text(struct pctx *c, const json_t *o, const char *key, char *out,
 		return fail(c, "%s: longer than %zu characters", key, len - 1);
 	for (const char *s = json_string_value(v); *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\')
-			return fail(c, "%s: control characters, quotes and backslashes are not allowed",
-			            key);
+			return fail(
+			        c, "%s: control characters, quotes and backslashes are not allowed",
+			        key);
 	str_copy(out, json_string_value(v), len);
 	return 0;
 }
@@ -199,10 +200,11 @@ static int parse_from(struct pctx *c, const json_t *v, struct prof_rule *r)
 				break;
 		if (k == ARRAY_SIZE(roles)) {
 			json_decref(a);
-			return fail(c,
-			            "from: unknown role \"%.64s\" (use lan, ep, proxy, vcs-control, "
-			            "lan-dns or any)",
-			            s);
+			return fail(
+			        c,
+			        "from: unknown role \"%.64s\" (use lan, ep, proxy, vcs-control, "
+			        "lan-dns or any)",
+			        s);
 		}
 		str_copy(r->src[r->nsrc++], roles[k].cidr, sizeof(r->src[0]));
 	}
@@ -259,17 +261,19 @@ static int parse_to(struct pctx *c, const json_t *v, struct prof_rule *r)
 					hits++;
 				}
 			if (!err && hits == 0)
-				err = fail(c, "to: pattern \"%.64s\" matches no host of the lab", s);
+				err = fail(c, "to: pattern \"%.64s\" matches no host of the lab",
+				           s);
 			if (err)
 				break;
 		} else {
 			const struct lab_host *h = hosts_find(c->hosts, c->nhosts, s);
 
 			if (!h) {
-				err = fail(c,
-				           "to: unknown host \"%.96s\" (not in the lab's host table; "
-				           "see docs/lab.md)",
-				           s);
+				err = fail(
+				        c,
+				        "to: unknown host \"%.96s\" (not in the lab's host table; "
+				        "see docs/lab.md)",
+				        s);
 				break;
 			}
 			snprintf(cidr, sizeof(cidr), "%s/32", h->addr);
@@ -306,7 +310,8 @@ static int parse_proto(struct pctx *c, const json_t *v, unsigned *proto)
 		else if (strcmp(s, "any") == 0)
 			*proto = PROF_TCP | PROF_UDP | PROF_ICMP;
 		else {
-			err = fail(c, "proto: unknown protocol \"%.32s\" (tcp, udp, icmp or any)", s);
+			err = fail(c, "proto: unknown protocol \"%.32s\" (tcp, udp, icmp or any)",
+			           s);
 			break;
 		}
 	}
@@ -327,14 +332,16 @@ static int parse_port_value(struct pctx *c, const json_t *e, size_t i, struct pr
 		char *end = NULL;
 
 		if (!isdigit((unsigned char)s[0]))
-			return fail(c, "ports[%zu]: \"%.32s\" is not a port or a range LO-HI", i, s);
+			return fail(c, "ports[%zu]: \"%.32s\" is not a port or a range LO-HI", i,
+			            s);
 		lo = strtoll(s, &end, 10);
 		if (*end == '-' && isdigit((unsigned char)end[1]))
 			hi = strtoll(end + 1, &end, 10);
 		else
 			hi = lo;
 		if (*end)
-			return fail(c, "ports[%zu]: \"%.32s\" is not a port or a range LO-HI", i, s);
+			return fail(c, "ports[%zu]: \"%.32s\" is not a port or a range LO-HI", i,
+			            s);
 	} else {
 		return fail(c, "ports[%zu]: must be a number or a \"LO-HI\" string", i);
 	}
@@ -357,7 +364,8 @@ static int parse_ports(struct pctx *c, const json_t *v, struct prof_rule *r)
 	if (json_is_integer(v) || json_is_string(v))
 		return (r->nports = 1, parse_port_value(c, v, 0, &r->ports[0]));
 	if (!json_is_array(v) || json_array_size(v) == 0)
-		return fail(c, "ports: must be a port, a \"LO-HI\" range or a non-empty array of them");
+		return fail(
+		        c, "ports: must be a port, a \"LO-HI\" range or a non-empty array of them");
 	if (json_array_size(v) > PROF_MAX_PORTS)
 		return fail(c, "ports: more than %d entries", PROF_MAX_PORTS);
 	json_array_foreach(v, i, e)
@@ -388,8 +396,8 @@ static int parse_rule(struct pctx *c, const json_t *o, struct prof_rule *r, cons
 		snprintf(c->where, sizeof(c->where), "%s[%zu]", list, idx);
 	if (!json_is_object(o))
 		return fail(c, "must be an object");
-	if ((err = strict_keys(c, o, keys)) || (err = get_text(c, o, "comment", r->comment,
-	                                                       sizeof(r->comment))) ||
+	if ((err = strict_keys(c, o, keys)) ||
+	    (err = get_text(c, o, "comment", r->comment, sizeof(r->comment))) ||
 	    (err = parse_from(c, json_object_get(o, "from"), r)) ||
 	    (err = parse_to(c, json_object_get(o, "to"), r)) ||
 	    (err = parse_proto(c, json_object_get(o, "proto"), &r->proto)) ||
@@ -442,8 +450,8 @@ static int parse_proxy(struct pctx *c, const json_t *root, struct profile *p)
 	str_copy(c->where, "proxy", sizeof(c->where));
 	if (!json_is_object(o))
 		return fail(c, "must be an object");
-	if ((err = strict_keys(c, o, keys)) || (err = get_bool(c, o, "enabled", 1,
-	                                                       &p->proxy_enabled)))
+	if ((err = strict_keys(c, o, keys)) ||
+	    (err = get_bool(c, o, "enabled", 1, &p->proxy_enabled)))
 		return err;
 	if ((v = json_object_get(o, "allow"))) {
 		if (!json_is_array(v) || json_array_size(v) > PROF_MAX_PROXY_ALLOW)
@@ -510,8 +518,8 @@ int profile_parse_rate(const char *s, uint64_t *bps)
 
 static int parse_impair(struct pctx *c, const json_t *root, struct profile *p)
 {
-	static const char *const keys[] = {"link", "loss_percent", "rate", "delay_ms", "comment",
-	                                   NULL};
+	static const char *const keys[] = {"link",     "loss_percent", "rate",
+	                                   "delay_ms", "comment",      NULL};
 	const json_t *a = json_object_get(root, "impair"), *o;
 	size_t i;
 	int err;
@@ -590,9 +598,9 @@ static int parse_description(struct pctx *c, const json_t *root, struct profile 
 
 static int parse_root(struct pctx *c, const json_t *root, struct profile *p)
 {
-	static const char *const keys[] = {"$schema", "description", "policy", "nat", "log",
-	                                   "dns_forward", "allow", "deny", "proxy", "impair",
-	                                   NULL};
+	static const char *const keys[] = {"$schema", "description", "policy", "nat",
+	                                   "log",     "dns_forward", "allow",  "deny",
+	                                   "proxy",   "impair",      NULL};
 	const char *pol;
 	int err;
 
@@ -702,12 +710,14 @@ int profile_load(struct profile **pp, const char *name, const char *domain, char
 	rc = profile_find(name, path, sizeof(path));
 	if (rc) {
 		snprintf(err, errlen,
-		         "%s: no such profile (a path, or a name in mock-firewall/profiles/)", name);
+		         "%s: no such profile (a path, or a name in mock-firewall/profiles/)",
+		         name);
 		return rc;
 	}
 	rc = file_read(path, PROF_MAX_FILE, &buf, &len);
 	if (rc) {
-		snprintf(err, errlen, "%s: %s", path, rc == EFBIG ? "file too large" : strerror(rc));
+		snprintf(err, errlen, "%s: %s", path,
+		         rc == EFBIG ? "file too large" : strerror(rc));
 		return rc;
 	}
 	rc = profile_parse(pp, path, buf, len, domain, err, errlen);

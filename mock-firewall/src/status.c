@@ -50,13 +50,15 @@ static json_t *ns_json(struct fwlab *l, int r)
 	if (sys_run(l->nspath[r], argv, NULL, out, sizeof(out), 5000) == 0) {
 		char *save = NULL;
 
-		for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		for (char *line = strtok_r(out, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
 			json_array_append_new(addrs, json_string(line));
 	}
 	n = ino ? sys_procs_in_netns(&ino, 1, pids, ARRAY_SIZE(pids)) : 0;
 	for (size_t i = 0; i < n; i++) {
 		cmdline(pids[i], cmd, sizeof(cmd));
-		json_array_append_new(procs, json_pack("{s:i, s:s}", "pid", (int)pids[i], "cmd", cmd));
+		json_array_append_new(procs,
+		                      json_pack("{s:i, s:s}", "pid", (int)pids[i], "cmd", cmd));
 	}
 	return json_pack("{s:s, s:b, s:o, s:o}", "name", l->ns[r], "exists", ino != 0, "addresses",
 	                 addrs, "processes", procs);
@@ -69,8 +71,8 @@ int status_print(struct fwlab *l, FILE *f, int json)
 	char *argv_json[] = {"nft", "-j", "list", "ruleset", NULL};
 	const json_t *owner = json_object_get(l->st, "owner");
 	pid_t opid = (pid_t)json_integer_value(json_object_get(owner, "pid"));
-	int alive = sys_proc_alive(opid, (unsigned long long)json_integer_value(
-	                                         json_object_get(owner, "start")));
+	int alive = sys_proc_alive(
+	        opid, (unsigned long long)json_integer_value(json_object_get(owner, "start")));
 	json_t *nss = json_object();
 	int rc;
 
@@ -79,13 +81,12 @@ int status_print(struct fwlab *l, FILE *f, int json)
 	rc = sys_run(l->nspath[ROLE_FW], json ? argv_json : argv_txt, NULL, rules, sizeof(rules),
 	             5000);
 	if (json) {
-		json_t *doc = json_pack("{s:s, s:{s:i, s:b}, s:s?, s:s, s:s, s:o, s:o}", "prefix",
-		                        l->prefix, "owner", "pid", (int)opid, "alive", alive,
-		                        "profile",
-		                        json_string_value(json_object_get(l->st, "profile")), "where",
-		                        fwlab_where(l), "state", l->state, "namespaces", nss,
-		                        "ruleset",
-		                        rc == 0 ? json_loads(rules, 0, NULL) : json_null());
+		json_t *doc =
+		        json_pack("{s:s, s:{s:i, s:b}, s:s?, s:s, s:s, s:o, s:o}", "prefix",
+		                  l->prefix, "owner", "pid", (int)opid, "alive", alive, "profile",
+		                  json_string_value(json_object_get(l->st, "profile")), "where",
+		                  fwlab_where(l), "state", l->state, "namespaces", nss, "ruleset",
+		                  rc == 0 ? json_loads(rules, 0, NULL) : json_null());
 
 		json_dumpf(doc, f, JSON_INDENT(2));
 		fputc('\n', f);
@@ -103,11 +104,15 @@ int status_print(struct fwlab *l, FILE *f, int json)
 		fprintf(f, "[%s] %s%s\n", lab_roles[r], l->ns[r],
 		        json_is_true(json_object_get(n, "exists")) ? "" : "  (missing!)");
 		json_array_foreach(json_object_get(n, "addresses"), i, e)
-		        fprintf(f, "    %s\n", json_string_value(e));
+		{
+			fprintf(f, "    %s\n", json_string_value(e));
+		}
 		json_array_foreach(json_object_get(n, "processes"), i, e)
-		        fprintf(f, "    pid %-7d %s\n",
-		                (int)json_integer_value(json_object_get(e, "pid")),
-		                json_string_value(json_object_get(e, "cmd")));
+		{
+			fprintf(f, "    pid %-7d %s\n",
+			        (int)json_integer_value(json_object_get(e, "pid")),
+			        json_string_value(json_object_get(e, "cmd")));
+		}
 	}
 	fprintf(f, "\n[fw] live ruleset (with counters):\n%s", rc == 0 ? rules : "(unavailable)\n");
 	json_decref(nss);
@@ -123,7 +128,8 @@ static void print_profile_words(const struct profile *p, FILE *f)
 		char d[sizeof(p->description)], *save = NULL;
 
 		str_copy(d, p->description, sizeof(d));
-		for (char *line = strtok_r(d, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		for (char *line = strtok_r(d, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
 			fprintf(f, "#   %s\n", line);
 	}
 	fprintf(f, "# policy %s, NAT %s, log drops %s\n", pol[p->policy], p->nat ? "on" : "off",
@@ -179,7 +185,8 @@ int status_rules_text(const struct profile *p, json_t *batch, FILE *f, char *err
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);
 		if (unshare(CLONE_NEWNET) < 0) {
-			printf("cannot make a scratch namespace (not root?): %s\n", strerror(errno));
+			printf("cannot make a scratch namespace (not root?): %s\n",
+			       strerror(errno));
 			_exit(3);
 		}
 		/* nft needs the devices the netdev chains name. */

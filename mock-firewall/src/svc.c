@@ -32,10 +32,11 @@ static void put(struct out *o, const char *fmt, ...)
 
 static void dnsmasq_common(struct out *o, const char *listen)
 {
-	put(o, "# written by mock-firewall; dnsmasq -k -C THIS\n"
-	       "keep-in-foreground\nno-resolv\nno-hosts\nno-poll\nbind-interfaces\n"
-	       "listen-address=%s\npid-file=\nlog-facility=-\nlog-queries\nlocal-ttl=30\n"
-	       "domain-needed\n",
+	put(o,
+	    "# written by mock-firewall; dnsmasq -k -C THIS\n"
+	    "keep-in-foreground\nno-resolv\nno-hosts\nno-poll\nbind-interfaces\n"
+	    "listen-address=%s\npid-file=\nlog-facility=-\nlog-queries\nlocal-ttl=30\n"
+	    "domain-needed\n",
 	    listen);
 }
 
@@ -73,8 +74,9 @@ int svc_dnsmasq_lan(char *buf, size_t len, const struct lab_host *h, size_t n)
 		if (strcmp(h[i].ns, "lan") == 0)
 			put(&o, "host-record=%s,%s\n", h[i].name, h[i].addr);
 	/* Split horizon: inside, the enterprise SIP service is the private server. */
-	put(&o, "srv-host=_sip._tcp.corp.example,vcs-control.corp.example,5060,0,0\n"
-	        "srv-host=_sips._tcp.corp.example,vcs-control.corp.example,5061,0,0\n");
+	put(&o,
+	    "srv-host=_sip._tcp.corp.example,vcs-control.corp.example,5060,0,0\n"
+	    "srv-host=_sips._tcp.corp.example,vcs-control.corp.example,5061,0,0\n");
 	return o.err;
 }
 

@@ -161,8 +161,7 @@ int sys_proc_alive(pid_t pid, unsigned long long start)
 	return start == 0 || s == start;
 }
 
-size_t sys_procs_in_netns(const unsigned long long *inodes, size_t ninodes, pid_t *pids,
-                          size_t cap)
+size_t sys_procs_in_netns(const unsigned long long *inodes, size_t ninodes, pid_t *pids, size_t cap)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;

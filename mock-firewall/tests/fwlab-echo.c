@@ -82,7 +82,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		fdkind[fd] = udp ? 2 : 1;
-		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){.events = EPOLLIN, .data.fd = fd});
+		epoll_ctl(ep, EPOLL_CTL_ADD, fd,
+		          &(struct epoll_event){.events = EPOLLIN, .data.fd = fd});
 	}
 	printf("ready\n");
 	fflush(stdout);
@@ -100,7 +101,8 @@ int main(int argc, char **argv)
 				if (c >= 0 && c < 4096) {
 					fdkind[c] = 3;
 					epoll_ctl(ep, EPOLL_CTL_ADD, c,
-					          &(struct epoll_event){.events = EPOLLIN, .data.fd = c});
+					          &(struct epoll_event){.events = EPOLLIN,
+					                                .data.fd = c});
 				} else if (c >= 0) {
 					close(c);
 				}

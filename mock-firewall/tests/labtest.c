@@ -114,9 +114,9 @@ int lt_listen(struct fwlab *l, const char *role, const char *const *specs, size_
 	}
 	p = (struct pollfd){pfd[0], POLLIN, 0};
 	rc = poll(&p, 1, 5000) == 1 && read(pfd[0], line, sizeof(line) - 1) > 0 &&
-	                     strncmp(line, "ready", 5) == 0
-	             ? 0
-	             : EIO;
+	                strncmp(line, "ready", 5) == 0
+	        ? 0
+	        : EIO;
 	close(pfd[0]);
 	return rc;
 }
@@ -173,8 +173,8 @@ int lt_tcp(const char *nspath, const char *addr, int port, int timeout_ms)
 }
 
 /* Sends a datagram every interval until an answer or the deadline. */
-static int udp_exchange(const char *nspath, const char *addr, int port, const void *q,
-                        size_t qlen, void *ans, size_t anscap, size_t *anslen, int timeout_ms)
+static int udp_exchange(const char *nspath, const char *addr, int port, const void *q, size_t qlen,
+                        void *ans, size_t anscap, size_t *anslen, int timeout_ms)
 {
 	struct sockaddr_in sin;
 	long long deadline = now_ms() + timeout_ms;
@@ -242,8 +242,7 @@ int lt_dns(const char *nspath, const char *server, const char *name, int qtype, 
 	return ns_msg_count(msg, ns_s_an) > 0 ? 0 : ENOENT;
 }
 
-int lt_connect(const char *nspath, const char *paddr, int pport, const char *target,
-               int timeout_ms)
+int lt_connect(const char *nspath, const char *paddr, int pport, const char *target, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
 	char req[512], resp[512];

@@ -82,8 +82,8 @@ static int probe_once(struct probe_job *j)
 	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - j->target) : 127, j->target);
 	addr = fwlab_host_addr(j->l, host);
 	if (strcmp(j->kind, "dns") == 0)
-		return lt_dns(j->ns, "198.51.100.53", j->target, strcmp(j->qtype, "SRV") == 0 ? 33 : 1,
-		              2000) == 0;
+		return lt_dns(j->ns, "198.51.100.53", j->target,
+		              strcmp(j->qtype, "SRV") == 0 ? 33 : 1, 2000) == 0;
 	if (strcmp(j->kind, "connect") == 0)
 		return lt_connect(j->ns, "198.51.100.3", 3128, j->target, 2000);
 	if (strcmp(j->kind, "tcp") == 0)
@@ -111,7 +111,8 @@ static void check_matrix(struct fwlab *l, const json_t *probes, const json_t *wa
 	report[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		const json_t *p = json_array_get(probes, i);
-		const json_t *w = json_object_get(want, json_string_value(json_object_get(p, "id")));
+		const json_t *w =
+		        json_object_get(want, json_string_value(json_object_get(p, "id")));
 
 		ck_assert_msg(w != NULL, "%s: no expectation for probe %s", profile,
 		              json_string_value(json_object_get(p, "id")));
@@ -127,7 +128,8 @@ static void check_matrix(struct fwlab *l, const json_t *probes, const json_t *wa
 		ck_assert_int_eq(pthread_create(&jobs[i].th, NULL, probe_thread, &jobs[i]), 0);
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *id = json_string_value(json_object_get(json_array_get(probes, i), "id"));
+		const char *id =
+		        json_string_value(json_object_get(json_array_get(probes, i), "id"));
 		int expect = jobs[i].expect;
 
 		pthread_join(jobs[i].th, NULL);
@@ -135,16 +137,23 @@ static void check_matrix(struct fwlab *l, const json_t *probes, const json_t *wa
 			bad++;
 			off += (size_t)snprintf(report + off, sizeof(report) - off,
 			                        "  %s (%s %s): expected %d, got %d\n", id,
-			                        jobs[i].kind, jobs[i].target, expect, jobs[i].result);
+			                        jobs[i].kind, jobs[i].target, expect,
+			                        jobs[i].result);
 		}
 	}
 	free(jobs);
 	ck_assert_msg(bad == 0, "profile %s: %zu probes disagree:\n%s", profile, bad, report);
 }
 
-static const char *const shipped[] = {"open",       "s1",        "s2-inside",
-                                      "s3",         "s4",        "https-only",
-                                      "http-only",  "customer-hospital", "customer-factory"};
+static const char *const shipped[] = {"open",
+                                      "s1",
+                                      "s2-inside",
+                                      "s3",
+                                      "s4",
+                                      "https-only",
+                                      "http-only",
+                                      "customer-hospital",
+                                      "customer-factory"};
 
 START_TEST(test_profile_allows_what_it_allows_and_forbids_the_rest)
 {
@@ -369,27 +378,34 @@ START_TEST(test_no_lab_namespace_reaches_the_host_network)
 					rc = lt_tcp(ns, addrs[i], ports[p], 300);
 					/* ECONNREFUSED would mean the address answered (a RST). */
 					ck_assert_msg(rc != 0 && rc != ECONNREFUSED,
-					              "%s reached host address %s:%d (%s)", roles[r],
-					              addrs[i], ports[p], rc ? strerror(rc) : "connected");
+					              "%s reached host address %s:%d (%s)",
+					              roles[r], addrs[i], ports[p],
+					              rc ? strerror(rc) : "connected");
 				} else {
-					struct sockaddr_in6 s6 = {.sin6_family = AF_INET6,
-					                          .sin6_port = htons((uint16_t)ports[p])};
-					int fd = netns_socket(ns, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+					struct sockaddr_in6 s6 = {
+					        .sin6_family = AF_INET6,
+					        .sin6_port = htons((uint16_t)ports[p])};
+					int fd = netns_socket(ns, AF_INET6,
+					                      SOCK_STREAM | SOCK_NONBLOCK, 0);
 
 					inet_pton(AF_INET6, addrs[i], &s6.sin6_addr);
 					ck_assert_int_ge(fd, 0);
-					rc = connect(fd, (struct sockaddr *)&s6, sizeof(s6)) == 0 ? 0 : errno;
+					rc = connect(fd, (struct sockaddr *)&s6, sizeof(s6)) == 0
+					        ? 0
+					        : errno;
 					close(fd);
 					/* IPv6 is off in the lab: no route, nothing sent. */
-					ck_assert_msg(rc != 0 && rc != EINPROGRESS,
-					              "%s: IPv6 connect to %s did not fail at once (%s)",
-					              roles[r], addrs[i], strerror(rc));
+					ck_assert_msg(
+					        rc != 0 && rc != EINPROGRESS,
+					        "%s: IPv6 connect to %s did not fail at once (%s)",
+					        roles[r], addrs[i], strerror(rc));
 				}
 				tried++;
 			}
 			if (fam[i] == AF_INET)
 				ck_assert_msg(lt_udp(ns, addrs[i], 53, 300) != 0,
-				              "%s: host address %s answered UDP 53", roles[r], addrs[i]);
+				              "%s: host address %s answered UDP 53", roles[r],
+				              addrs[i]);
 		}
 	}
 	printf("isolation: %zu host addresses x 5 namespaces, %zu connects, none answered\n", n,
@@ -409,7 +425,8 @@ static int any_netns_with(const char *prefix)
 	if (!d)
 		return 0;
 	while ((e = readdir(d)))
-		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && e->d_name[strlen(prefix)] == '-')
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
+		    e->d_name[strlen(prefix)] == '-')
 			found = 1;
 	closedir(d);
 	return found;
@@ -525,10 +542,11 @@ END_TEST
 START_TEST(test_two_labs_run_side_by_side)
 {
 	struct fwlab *a = up_lab("open", 60), *b = up_lab("s2-inside", 61);
-	const char *sip = fwlab_host_addr(a, "sip.librestream.com");
-	char err[256];
+	char sip[16], err[256];
 	struct fwlab *c = NULL;
 
+	/* A copy: the lab's own strings go with fwlab_down(a). */
+	snprintf(sip, sizeof(sip), "%s", fwlab_host_addr(a, "sip.librestream.com"));
 	ck_assert_int_eq(lt_tcp(fwlab_netns(a, "ep"), sip, 5060, 1500), 0);
 	ck_assert_int_ne(lt_tcp(fwlab_netns(b, "ep"), sip, 5060, 600), 0);
 	/* The same prefix twice is refused, and refusing touches nothing of the first. */
@@ -570,7 +588,8 @@ START_TEST(test_apply_swaps_rules_and_proxy_live)
 	                 403);
 	/* A broken profile is refused and the running rules stay. */
 	{
-		char *bad = write_profile("{\"policy\": \"accept\", \"allow\": [{\"to\": \"nope\"}]}");
+		char *bad =
+		        write_profile("{\"policy\": \"accept\", \"allow\": [{\"to\": \"nope\"}]}");
 
 		ck_assert_int_ne(fwlab_apply(l, bad, err, sizeof(err)), 0);
 		ck_assert_msg(strstr(err, "allow[0]") && strstr(err, "nope"), "%s", err);
@@ -583,9 +602,8 @@ END_TEST
 
 START_TEST(test_loss_and_rate_impair_the_link)
 {
-	char *prof = write_profile(
-	        "{\"policy\": \"accept\", \"impair\": ["
-	        "{\"link\": \"fw-wan\", \"loss_percent\": 50}]}");
+	char *prof = write_profile("{\"policy\": \"accept\", \"impair\": ["
+	                           "{\"link\": \"fw-wan\", \"loss_percent\": 50}]}");
 	char err[1024];
 	struct fwlab *l = NULL;
 	const char *ep, *media;

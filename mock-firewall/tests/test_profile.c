@@ -36,9 +36,15 @@ static void parse_fails(const char *text, const char *const *needles)
 
 START_TEST(test_every_shipped_profile_loads)
 {
-	static const char *const names[] = {"open",       "s1",        "s2-inside",
-	                                    "s3",         "s4",        "https-only",
-	                                    "http-only",  "customer-hospital", "customer-factory"};
+	static const char *const names[] = {"open",
+	                                    "s1",
+	                                    "s2-inside",
+	                                    "s3",
+	                                    "s4",
+	                                    "https-only",
+	                                    "http-only",
+	                                    "customer-hospital",
+	                                    "customer-factory"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct profile *p = NULL;
 		char err[512] = "";
@@ -53,7 +59,8 @@ END_TEST
 
 START_TEST(test_error_names_file_rule_and_problem)
 {
-	parse_fails("{\"policy\":\"drop\",\"allow\":[{\"comment\":\"ok\",\"to\":\"onsight.librestream.com\"},"
+	parse_fails("{\"policy\":\"drop\",\"allow\":[{\"comment\":\"ok\",\"to\":\"onsight."
+	            "librestream.com\"},"
 	            "{\"comment\":\"SIP to cloud\",\"to\":\"sipp.librestream.com\"}]}",
 	            (const char *const[]){"t.json", "allow[1]", "SIP to cloud",
 	                                  "unknown host \"sipp.librestream.com\"", NULL});
@@ -63,8 +70,9 @@ START_TEST(test_error_names_file_rule_and_problem)
 	            (const char *const[]){"allow[0]", "ports[0]", NULL});
 	parse_fails("{\"policy\":\"drop\",\"allow\":[{\"ports\":[80]}]}",
 	            (const char *const[]){"need \"proto\"", NULL});
-	parse_fails("{\"policy\":\"drop\",\"allow\":[{\"proto\":\"tcp\",\"ports\":[80,\"70-90\"]}]}",
-	            (const char *const[]){"overlaps", NULL});
+	parse_fails(
+	        "{\"policy\":\"drop\",\"allow\":[{\"proto\":\"tcp\",\"ports\":[80,\"70-90\"]}]}",
+	        (const char *const[]){"overlaps", NULL});
 	parse_fails("{\"policy\":\"drop\",\"allow\":[{\"to\":\"*.nowhere.example\"}]}",
 	            (const char *const[]){"matches no host", NULL});
 	parse_fails("{\"policy\":\"drop\",\"allow\":[{\"to\":\"203.0.113.0/33\"}]}",
@@ -73,7 +81,8 @@ START_TEST(test_error_names_file_rule_and_problem)
 	            (const char *const[]){"unknown key \"colour\"", NULL});
 	parse_fails("{\"policy\":\"maybe\"}", (const char *const[]){"policy", NULL});
 	parse_fails("{\"nat\":true}", (const char *const[]){"policy: required", NULL});
-	parse_fails("{\"policy\":\"drop\",\n \"nat\": yes}", (const char *const[]){"t.json:2:", NULL});
+	parse_fails("{\"policy\":\"drop\",\n \"nat\": yes}",
+	            (const char *const[]){"t.json:2:", NULL});
 	parse_fails("{\"policy\":\"drop\",\"impair\":[{\"link\":\"wifi\"}]}",
 	            (const char *const[]){"impair[0]", "ep, fw-lan, fw-wan, out", NULL});
 	parse_fails("{\"policy\":\"drop\",\"impair\":[{\"link\":\"ep\",\"rate\":\"fast\"}]}",
@@ -113,13 +122,16 @@ START_TEST(test_host_table_follows_the_address_plan)
 {
 	struct lab_host h[HOSTS_MAX];
 	size_t n = hosts_build(h, HOSTS_MAX, NULL);
-	static const char *const want[][2] = {
-	        {"onsight.librestream.com", "203.0.113.10"},  {"sip.librestream.com", "203.0.113.20"},
-	        {"media6.librestream.com", "203.0.113.26"},   {"tcm.librestream.com", "203.0.113.30"},
-	        {"tcm3.librestream.com", "203.0.113.33"},     {"teamlink7.librestream.com", "203.0.113.47"},
-	        {"teamlink10.librestream.com", "203.0.113.50"},
-	        {"vcs-expressway.corp.example", "203.0.113.60"},
-	        {"proxy.corp.example", "198.51.100.3"},       {"vcs-control.corp.example", "198.51.100.5"}};
+	static const char *const want[][2] = {{"onsight.librestream.com", "203.0.113.10"},
+	                                      {"sip.librestream.com", "203.0.113.20"},
+	                                      {"media6.librestream.com", "203.0.113.26"},
+	                                      {"tcm.librestream.com", "203.0.113.30"},
+	                                      {"tcm3.librestream.com", "203.0.113.33"},
+	                                      {"teamlink7.librestream.com", "203.0.113.47"},
+	                                      {"teamlink10.librestream.com", "203.0.113.50"},
+	                                      {"vcs-expressway.corp.example", "203.0.113.60"},
+	                                      {"proxy.corp.example", "198.51.100.3"},
+	                                      {"vcs-control.corp.example", "198.51.100.5"}};
 
 	ck_assert_uint_eq(n, 23);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -172,8 +184,8 @@ static int has_rule_comment(const json_t *batch, const char *needle)
 
 	json_array_foreach(json_object_get(batch, "nftables"), i, cmd)
 	{
-		const char *c = json_string_value(
-		        json_object_get(json_object_get(json_object_get(cmd, "add"), "rule"), "comment"));
+		const char *c = json_string_value(json_object_get(
+		        json_object_get(json_object_get(cmd, "add"), "rule"), "comment"));
 
 		if (c && strstr(c, needle))
 			return 1;
@@ -183,11 +195,12 @@ static int has_rule_comment(const json_t *batch, const char *needle)
 
 START_TEST(test_compiled_ruleset_replaces_the_table_atomically)
 {
-	struct profile *p = parse_ok(
-	        "{\"policy\":\"reject\",\"nat\":false,\"log\":true,"
-	        "\"deny\":[{\"comment\":\"no SIP\",\"proto\":\"tcp\",\"ports\":5060}],"
-	        "\"allow\":[{\"comment\":\"web\",\"proto\":\"tcp\",\"ports\":[443]}],"
-	        "\"impair\":[{\"link\":\"fw-wan\",\"loss_percent\":3},{\"link\":\"ep\",\"loss_percent\":1}]}");
+	struct profile *p =
+	        parse_ok("{\"policy\":\"reject\",\"nat\":false,\"log\":true,"
+	                 "\"deny\":[{\"comment\":\"no SIP\",\"proto\":\"tcp\",\"ports\":5060}],"
+	                 "\"allow\":[{\"comment\":\"web\",\"proto\":\"tcp\",\"ports\":[443]}],"
+	                 "\"impair\":[{\"link\":\"fw-wan\",\"loss_percent\":3},{\"link\":\"ep\","
+	                 "\"loss_percent\":1}]}");
 	json_t *b = nftgen_fw(p), *e = nftgen_impair(p, "ep"), *o = nftgen_impair(p, "out");
 	const json_t *cmds = json_object_get(b, "nftables");
 	char *text = json_dumps(b, JSON_COMPACT);
@@ -220,13 +233,15 @@ START_TEST(test_services_get_the_plan_and_the_allow_list)
 {
 	struct lab_host h[HOSTS_MAX];
 	size_t n = hosts_build(h, HOSTS_MAX, NULL);
-	struct profile *p = parse_ok("{\"policy\":\"drop\",\"proxy\":{\"allow\":[\"*.librestream.com\","
-	                             "\"teamlink?.example.org\"],\"connect_ports\":[443]}}");
+	struct profile *p =
+	        parse_ok("{\"policy\":\"drop\",\"proxy\":{\"allow\":[\"*.librestream.com\","
+	                 "\"teamlink?.example.org\"],\"connect_ports\":[443]}}");
 	char buf[8192];
 
 	ck_assert_int_eq(svc_dnsmasq_net(buf, sizeof(buf), h, n, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(buf, "host-record=sip.librestream.com,203.0.113.20\n"));
-	ck_assert_ptr_nonnull(strstr(buf, "srv-host=_sips._tcp.librestream.com,sip.librestream.com,5061"));
+	ck_assert_ptr_nonnull(
+	        strstr(buf, "srv-host=_sips._tcp.librestream.com,sip.librestream.com,5061"));
 	ck_assert_ptr_nonnull(strstr(buf, "srv-host=_sip._udp.librestream.com"));
 	ck_assert_ptr_null(strstr(buf, "vcs-control")); /* private names stay private */
 	ck_assert_int_eq(svc_dnsmasq_lan(buf, sizeof(buf), h, n), 0);

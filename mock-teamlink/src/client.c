@@ -455,11 +455,20 @@ out:
 
 void tlc_free(struct tlc *t)
 {
+	tlc_close(t, NULL);
+}
+
+void tlc_close(struct tlc *t, const char *reason)
+{
 	if (!t)
 		return;
 	if (t->st && t->state == TLC_OPEN) {
-		uint8_t p[2] = {WS_CLOSE_NORMAL >> 8, WS_CLOSE_NORMAL & 0xff};
-		(void)send_frame(t, WS_OP_CLOSE, NULL, p, 2);
+		uint8_t p[WS_MAX_CONTROL] = {WS_CLOSE_NORMAL >> 8, WS_CLOSE_NORMAL & 0xff};
+		size_t rl = reason ? strlen(reason) : 0;
+		if (rl > WS_MAX_CONTROL - 2)
+			rl = WS_MAX_CONTROL - 2;
+		memcpy(p + 2, reason ? reason : "", rl);
+		(void)send_frame(t, WS_OP_CLOSE, NULL, p, 2 + rl);
 	}
 	while (t->chans)
 		chan_release(t->chans);
@@ -608,10 +617,19 @@ int tlc_send(struct tlc_chan *c, const void *p, size_t n)
 
 void tlc_chan_close(struct tlc_chan *c)
 {
+	tlc_chan_close_reason(c, NULL);
+}
+
+void tlc_chan_close_reason(struct tlc_chan *c, const char *reason)
+{
+	size_t rl = reason ? strlen(reason) : 0;
+
 	if (!c)
 		return;
+	if (rl > TL_MAX_CLOSE_REASON)
+		rl = TL_MAX_CLOSE_REASON;
 	if (c->t->state == TLC_OPEN)
-		(void)send_msg(c->t, TL_CLOSE, c->id, NULL, 0);
+		(void)send_msg(c->t, TL_CLOSE, c->id, reason, rl);
 	chan_release(c);
 }
 

@@ -364,7 +364,7 @@ static void bridge_free(struct bridge *b)
 		}
 	evloop_fd_del(a->loop, b->fd);
 	close(b->fd);
-	tlc_chan_close(b->ch);
+	tlc_chan_close_reason(b->ch, "local connection closed");
 	free(b);
 }
 
@@ -423,7 +423,7 @@ static void bridge_accept(int lfd, uint32_t events, void *arg)
 	b->fd = fd;
 	if (tlc_open_sip(a->t, &b->ch, a->sip_host, a->sip_port, a->sip_tls, &h, b) ||
 	    evloop_fd_add(a->loop, fd, EPOLLIN, bridge_tcp_readable, b)) {
-		tlc_chan_close(b->ch);
+		tlc_chan_close_reason(b->ch, "local connection closed");
 		close(fd);
 		free(b);
 		return;
@@ -806,7 +806,7 @@ int main(int argc, char **argv)
 out:
 	while (a.bridges)
 		bridge_free(a.bridges);
-	tlc_free(a.t);
+	tlc_close(a.t, "teamlink-client done");
 	if (a.tcp_lfd >= 0)
 		close(a.tcp_lfd);
 	if (a.udp_fd >= 0)

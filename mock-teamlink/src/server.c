@@ -124,6 +124,7 @@ struct tlsrv {
 	unsigned ntcm, rr;
 	uint64_t health_timer;
 	uint64_t window_start_ms;
+	tlsrv_resolve_fn *resolve;
 };
 
 static void tunnel_close(struct tunnel *t, int status, const char *reason);
@@ -326,7 +327,7 @@ static void chan_timeout(void *arg)
 	}
 }
 
-static int resolve(const char *host, uint16_t port, int socktype, struct sock_addr *sa)
+static int resolve_default(const char *host, uint16_t port, int socktype, struct sock_addr *sa)
 {
 	char hp[TL_MAX_HOST + 10];
 
@@ -422,7 +423,7 @@ static void chan_open(struct tunnel *t, const struct tl_msg *m)
 	             c->kind == CH_UDP                ? "udp"
 	                     : c->transport == TL_TLS ? "tls"
 	                                              : "tcp");
-	if (resolve(c->host, c->port, c->kind == CH_SIP ? SOCK_STREAM : SOCK_DGRAM, &sa)) {
+	if (srv->resolve(c->host, c->port, c->kind == CH_SIP ? SOCK_STREAM : SOCK_DGRAM, &sa)) {
 		code = TL_E_RESOLVE_FAILED;
 		why = "host does not resolve";
 		goto out;
@@ -549,8 +550,13 @@ static void chan_close_req(struct tunnel *t, const struct tl_msg *m)
 		c->timer = evloop_timer_add(t->srv->loop, 2000, chan_timeout, c);
 		return;
 	}
-	(void)tsend(t, TL_CLOSE, c->id, NULL, 0);
-	chan_free(c, "closed by client");
+	{
+		char reason[160];
+		snprintf(reason, sizeof(reason), "closed by client%s%.*s", m->len ? ": " : "",
+		         (int)m->len, (const char *)m->data);
+		(void)tsend(t, TL_CLOSE, c->id, NULL, 0);
+		chan_free(c, reason);
+	}
 }
 
 static void chan_window(struct tunnel *t, const struct tl_msg *m)
@@ -571,7 +577,8 @@ static void chan_window(struct tunnel *t, const struct tl_msg *m)
 
 /* ---------------------------------------------------------------- tunnel input */
 
-static void tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
+/* Returns -1 when the message closed the tunnel (t is gone). */
+static int tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
 {
 	struct tl_msg m;
 	int rc = tl_parse(p, n, &m);
@@ -580,7 +587,7 @@ static void tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
 		if (n < TL_HDR) {
 			tsend_error(t, 0, TL_E_BAD_MESSAGE, "message shorter than 3 bytes");
 			tunnel_close(t, WS_CLOSE_PROTOCOL, "bad message");
-			return;
+			return -1;
 		}
 		{
 			struct channel *c = m.channel ? chan_find(t, m.channel) : NULL;
@@ -589,7 +596,7 @@ static void tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
 			else
 				tsend_error(t, m.channel, rc, "malformed message");
 		}
-		return;
+		return 0;
 	}
 	t->bytes_in += m.len;
 	switch (m.type) {
@@ -608,7 +615,7 @@ static void tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
 		struct channel *c = chan_find(t, m.channel);
 		if (m.channel == 0) {
 			tunnel_close(t, WS_CLOSE_NORMAL, "client sent ERROR on channel 0");
-			return;
+			return -1;
 		}
 		if (c)
 			chan_free(c, "client sent ERROR");
@@ -625,6 +632,7 @@ static void tunnel_message(struct tunnel *t, const uint8_t *p, size_t n)
 			tsend_error(t, m.channel, TL_E_BAD_MESSAGE, "unexpected message type");
 	}
 	}
+	return 0;
 }
 
 static void send_control(struct tunnel *t, enum ws_op op, const void *p, size_t n)
@@ -639,8 +647,6 @@ static void send_control(struct tunnel *t, enum ws_op op, const void *p, size_t 
 static int tunnel_parse(struct tunnel *t)
 {
 	size_t off = 0;
-	uint64_t id = t->id;
-	struct tlsrv *srv = t->srv;
 
 	while (off < t->inlen) {
 		struct ws_msg m;
@@ -658,15 +664,8 @@ static int tunnel_parse(struct tunnel *t)
 		}
 		switch (m.op) {
 		case WS_OP_BINARY:
-			tunnel_message(t, m.data, m.len);
-			/* A message may have closed the tunnel. */
-			{
-				struct tunnel *x = srv->tunnels;
-				while (x && x != t)
-					x = x->next;
-				if (!x || x->id != id || t->closing)
-					return -1;
-			}
+			if (tunnel_message(t, m.data, m.len))
+				return -1;
 			break;
 		case WS_OP_TEXT:
 			tunnel_close(t, WS_CLOSE_UNSUPPORTED, "text message");
@@ -791,7 +790,8 @@ static void tunnel_tick(struct tunnel *t, uint64_t now)
 {
 	struct channel *c, *next;
 
-	if (now - t->last_rx_ms >= t->srv->lim.dead_after_ms) {
+	/* a client is always pinged once before it is given up on */
+	if (t->pinged && now - t->last_rx_ms >= t->srv->lim.dead_after_ms) {
 		tunnel_close(t, WS_CLOSE_GOING_AWAY, "keepalive timeout");
 		return;
 	}
@@ -1097,49 +1097,57 @@ static void hconn_timeout(void *arg)
 	reject(h, 408, "request_timeout");
 }
 
+/* Takes cfd: serves it, or closes it. */
+static void conn_start(struct listener *ls, int cfd, const char *client)
+{
+	struct tlsrv *srv = ls->srv;
+	struct hconn *h;
+	SSL *ssl = NULL;
+
+	if (srv->nconns >= srv->lim.max_conns) {
+		close(cfd);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (ls->tls) {
+		ssl = SSL_new(srv->tls);
+		if (ssl) {
+			SSL_set_fd(ssl, cfd);
+			SSL_set_accept_state(ssl);
+		}
+	}
+	if (!h || (ls->tls && !ssl) ||
+	    stream_alloc(&h->st, srv->loop, cfd, ssl, 0, ls->tls, 4 * srv->lim.max_inflight,
+	                 hconn_readable, hconn_event, h)) {
+		SSL_free(ssl);
+		close(cfd);
+		free(h);
+		return;
+	}
+	h->srv = srv;
+	h->ls = ls;
+	str_copy(h->client, client, sizeof(h->client));
+	h->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = h;
+	srv->conns = h;
+	srv->nconns++;
+	h->timer = evloop_timer_add(srv->loop, srv->lim.head_timeout_ms, hconn_timeout, h);
+}
+
 static void on_accept(int fd, uint32_t events, void *arg)
 {
 	struct listener *ls = arg;
-	struct tlsrv *srv = ls->srv;
 
 	(void)events;
 	for (int i = 0; i < 32; i++) {
 		struct sock_addr peer = {.len = sizeof(peer.ss)};
-		struct hconn *h;
-		SSL *ssl = NULL;
+		char client[SOCK_ADDR_STRLEN];
 		int cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len,
 		                  SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
-		if (srv->nconns >= srv->lim.max_conns) {
-			close(cfd);
-			continue;
-		}
-		h = calloc(1, sizeof(*h));
-		if (ls->tls) {
-			ssl = SSL_new(srv->tls);
-			if (ssl) {
-				SSL_set_fd(ssl, cfd);
-				SSL_set_accept_state(ssl);
-			}
-		}
-		if (!h || (ls->tls && !ssl) ||
-		    stream_alloc(&h->st, srv->loop, cfd, ssl, 0, ls->tls, 4 * srv->lim.max_inflight,
-		                 hconn_readable, hconn_event, h)) {
-			SSL_free(ssl);
-			close(cfd);
-			free(h);
-			continue;
-		}
-		h->srv = srv;
-		h->ls = ls;
-		sock_addr_str(&peer, h->client, sizeof(h->client));
-		h->next = srv->conns;
-		if (srv->conns)
-			srv->conns->prev = h;
-		srv->conns = h;
-		srv->nconns++;
-		h->timer = evloop_timer_add(srv->loop, srv->lim.head_timeout_ms, hconn_timeout, h);
+		conn_start(ls, cfd, sock_addr_str(&peer, client, sizeof(client)));
 	}
 }
 
@@ -1311,6 +1319,7 @@ int tlsrv_alloc(struct tlsrv **sp, struct evloop *loop, struct journal *j, SSL_C
 	else
 		tlsrv_limits_default(&s->lim);
 	s->window_start_ms = evloop_now_ms();
+	s->resolve = resolve_default;
 	s->tick = evloop_timer_add(loop, TICK_MS, on_tick, s);
 	*sp = s;
 	return 0;
@@ -1332,6 +1341,8 @@ void tlsrv_free(struct tlsrv *s)
 		return;
 	tlsrv_shutdown(s);
 	for (unsigned i = 0; i < s->nls; i++) {
+		if (s->ls[i].fd < 0)
+			continue;
 		evloop_fd_del(s->loop, s->ls[i].fd);
 		close(s->ls[i].fd);
 	}
@@ -1395,4 +1406,38 @@ int tlsrv_listen(struct tlsrv *s, const struct sock_addr *addr, int tls, int rol
 unsigned tlsrv_tunnels(const struct tlsrv *s)
 {
 	return s ? s->ntunnels : 0;
+}
+
+void tlsrv_set_resolver(struct tlsrv *s, tlsrv_resolve_fn *fn)
+{
+	if (s)
+		s->resolve = fn ? fn : resolve_default;
+}
+
+int tlsrv_adopt(struct tlsrv *s, int fd, int tls, int roles, const char *client)
+{
+	struct listener *ls = NULL;
+
+	if (!s || fd < 0 || (tls && !s->tls) || !roles) {
+		if (fd >= 0)
+			close(fd);
+		return EINVAL;
+	}
+	/* a listener entry without a socket carries the settings */
+	for (unsigned i = 0; i < s->nls; i++)
+		if (s->ls[i].fd < 0 && s->ls[i].tls == tls && s->ls[i].roles == roles)
+			ls = &s->ls[i];
+	if (!ls) {
+		if (s->nls >= MAX_LISTENERS) {
+			close(fd);
+			return ENOSPC;
+		}
+		ls = &s->ls[s->nls++];
+		ls->srv = s;
+		ls->fd = -1;
+		ls->tls = tls;
+		ls->roles = roles;
+	}
+	conn_start(ls, fd, client ? client : "adopted");
+	return 0;
 }

@@ -52,4 +52,13 @@ int tlsrv_add_tcm_server(struct tlsrv *s, const char *spec) __attribute__((warn_
 void tlsrv_shutdown(struct tlsrv *s);
 unsigned tlsrv_tunnels(const struct tlsrv *s);
 
+/* Resolves a channel destination; returns 0 or an errno. The default accepts numeric
+ * addresses and resolves names with getaddrinfo (blocking). */
+typedef int(tlsrv_resolve_fn)(const char *host, uint16_t port, int socktype, struct sock_addr *out);
+void tlsrv_set_resolver(struct tlsrv *s, tlsrv_resolve_fn *fn);
+/* Serves an already connected socket as if accepted on a listener with these settings
+ * (used by the fuzz harness over a socketpair). Takes fd. */
+int tlsrv_adopt(struct tlsrv *s, int fd, int tls, int roles, const char *client)
+        __attribute__((warn_unused_result));
+
 #endif

@@ -28,7 +28,7 @@ struct env {
 	char *dir, *events, *secretf;
 	pid_t srv, peer, proxy;
 	char https[64], http[64], tcm[64];
-	char sip[64], udp[64];
+	char sip[64], udp[64], echo[64];
 	uint16_t proxy_port;
 };
 
@@ -133,8 +133,10 @@ static void start_peer(struct env *e)
 	e->peer = spawn(argv, out, NULL);
 	ck_assert_msg(wait_text(out, "\"udp\"", 5000), "SIP peer did not start");
 	t = slurp(out);
-	ck_assert_int_eq(sscanf(t, "{\"sip\":\"%63[^\"]\",\"udp\":\"%63[^\"]\"}", e->sip, e->udp),
-	                 2);
+	ck_assert_int_eq(sscanf(t,
+	                        "{\"sip\":\"%63[^\"]\",\"udp\":\"%63[^\"]\",\"echo\":\"%63[^\"]\"}",
+	                        e->sip, e->udp, e->echo),
+	                 3);
 	free(t);
 	free(out);
 	free(bin);
@@ -613,7 +615,7 @@ START_TEST(test_channel_limit_and_refused_connect_get_errors)
 	ck_assert_int_eq(l.closed, 1);
 	ck_assert_int_eq(l.code, TL_E_TOO_MANY_CHANNELS);
 	ck_assert_int_eq(l.opened, 2);
-	tlc_chan_close(c[0]);
+	tlc_chan_close_reason(c[0], "test done");
 	/* nothing listens on port 1: refused */
 	ck_assert_int_eq(tlc_open_sip(l.t, &c[2], "127.0.0.1", 1, 0, &lib_h, &l), 0);
 	RUN_UNTIL(&l, l.closed == 2, 5000);
@@ -761,6 +763,395 @@ START_TEST(test_sighup_rereads_the_jwt_secret)
 }
 END_TEST
 
+/* ---- flow control: a megabyte each way through one SIP channel to a TCP echo ---- */
+
+struct bulk {
+	uint64_t rx;
+	int bad;
+	int closed;
+};
+
+static void bulk_data(struct tlc_chan *c, const uint8_t *p, size_t n, void *arg)
+{
+	struct bulk *b = arg;
+
+	(void)c;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (uint8_t)((b->rx + i) * 7))
+			b->bad = 1;
+	b->rx += n;
+}
+
+static void bulk_closed(struct tlc_chan *c, int code, const char *text, void *arg)
+{
+	(void)c;
+	(void)code;
+	(void)text;
+	((struct bulk *)arg)->closed = 1;
+}
+
+START_TEST(test_sip_channel_flow_control_carries_a_megabyte_each_way)
+{
+	static const struct tlc_chan_handlers h = {NULL, bulk_data, bulk_closed};
+	const uint64_t total = 1u << 20;
+	struct env e;
+	struct lib l;
+	struct bulk b = {0};
+	struct tlc_chan *c = NULL;
+	SSL_CTX *ctx = client_ctx();
+	uint64_t tx = 0;
+	uint8_t chunk[8192];
+	char *ev;
+
+	env_up(&e, NULL);
+	lib_open(&l, &e, ctx, 0);
+	ck_assert_int_eq(tlc_open_sip(l.t, &c, "127.0.0.1", port_of(e.echo), 0, &h, &b), 0);
+	for (int i = 0; i < 3000 && (b.rx < total) && !b.closed; i++) {
+		while (tx < total) {
+			size_t n = sizeof(chunk);
+			for (size_t k = 0; k < n; k++)
+				chunk[k] = (uint8_t)((tx + k) * 7);
+			if (tlc_send(c, chunk, n))
+				break; /* ENOBUFS: wait for the window */
+			tx += n;
+		}
+		evloop_run_once(l.loop, 10);
+	}
+	ck_assert_int_eq(b.closed, 0);
+	ck_assert_int_eq(b.bad, 0);
+	ck_assert_uint_eq(b.rx, total);
+	tlc_chan_close_reason(c, "test done");
+	ck_assert_msg(wait_text(e.events, "closed by client: test done", 5000), "no channel.close");
+	ev = slurp(e.events);
+	ck_assert_msg(strstr(ev, "\"bytes_in\":1048576,\"bytes_out\":1048576"), "%s", ev);
+	free(ev);
+	lib_close(&l);
+	SSL_CTX_free(ctx);
+	env_down(&e);
+}
+END_TEST
+
+static int raw_connect(const char *addr)
+{
+	struct sock_addr sa;
+	struct pollfd p;
+	int fd;
+
+	ck_assert_int_eq(sock_addr_parse(&sa, addr, 0), 0);
+	fd = sock_connect_tcp(&sa);
+	ck_assert_int_ge(fd, 0);
+	p.fd = fd;
+	p.events = POLLOUT;
+	ck_assert_int_eq(poll(&p, 1, 2000), 1);
+	ck_assert_int_eq(sock_connect_result(fd), 0);
+	ck_assert_int_eq(fcntl(fd, F_SETFL, 0), 0);
+	return fd;
+}
+
+/* Reads until EOF (bounded); returns what came. */
+static size_t raw_read_all(int fd, uint8_t *buf, size_t cap, int ms)
+{
+	size_t n = 0;
+	struct pollfd p = {fd, POLLIN, 0};
+
+	while (n < cap && poll(&p, 1, ms) == 1) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	return n;
+}
+
+START_TEST(test_silent_client_is_pinged_then_closed_by_keepalive)
+{
+	struct env e;
+	char *tok = token(600), req[2048];
+	uint8_t in[512];
+	size_t n;
+	uint8_t *hdr_end;
+	int fd;
+
+	env_up(&e, "\"limits\":{\"ping_after_s\":1,\"dead_after_s\":2}");
+	fd = raw_connect(e.http);
+	snprintf(req, sizeof(req),
+	         "GET /teamlink/v1/tunnel HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+	         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	         "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: teamlink.v1\r\n"
+	         "Authorization: Bearer %s\r\n\r\n",
+	         tok);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	n = raw_read_all(fd, in, sizeof(in) - 1, 5000);
+	in[n] = 0;
+	ck_assert_msg(!strncmp((char *)in, "HTTP/1.1 101 ", 13), "%s", in);
+	ck_assert_ptr_nonnull(
+	        strstr((char *)in, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+	hdr_end = (uint8_t *)strstr((char *)in, "\r\n\r\n") + 4;
+	/* a ping (0x89), then a close (0x88) with 1001 */
+	ck_assert_msg(hdr_end[0] == 0x89, "got %02x %02x %02x %02x %02x (%zu bytes after head)",
+	              hdr_end[0], hdr_end[1], hdr_end[2], hdr_end[3], hdr_end[4],
+	              n - (size_t)(hdr_end - in));
+	{
+		uint8_t *c = hdr_end + 2 + (hdr_end[1] & 0x7f);
+		ck_assert_int_eq(c[0], 0x88);
+		ck_assert_int_eq(c[2] << 8 | c[3], 1001);
+	}
+	close(fd);
+	ck_assert_msg(wait_text(e.events, "keepalive timeout", 3000), "no keepalive close");
+	free(tok);
+	env_down(&e);
+}
+END_TEST
+
+static int raw_status(const char *addr, const char *req, size_t len)
+{
+	if (len == (size_t)-1)
+		len = strlen(req);
+	uint8_t in[1024];
+	int fd = raw_connect(addr), st = 0;
+	size_t n;
+
+	if (len && write(fd, req, len) != (ssize_t)len)
+		ck_abort_msg("write");
+	n = raw_read_all(fd, in, sizeof(in) - 1, 5000);
+	in[n] = 0;
+	close(fd);
+	if (n > 12)
+		st = atoi((char *)in + 9);
+	return st;
+}
+
+START_TEST(test_server_rejects_bad_requests_before_upgrade)
+{
+	struct env e;
+	char big[10000], *tok = token(600), *out = NULL;
+	struct lib l;
+	SSL_CTX *ctx = client_ctx();
+
+	env_up(&e, "\"limits\":{\"head_timeout_ms\":300,\"max_tunnels\":1}");
+	ck_assert_int_eq(
+	        raw_status(e.http, "POST /teamlink/v1/tunnel HTTP/1.1\r\n\r\n", (size_t)-1), 405);
+	ck_assert_int_eq(raw_status(e.http, "GET /x HTTP/1.1\r\n\r\n", (size_t)-1), 404);
+	ck_assert_int_eq(raw_status(e.http, "GET /teamlink/v1/tunnel HTTP/1.0\r\n\r\n", (size_t)-1),
+	                 400);
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+	ck_assert_int_eq(raw_status(e.http, big, sizeof(big)), 431);
+	ck_assert_int_eq(raw_status(e.http, "GET / HTTP/1.1\r\n", (size_t)-1),
+	                 408); /* never finishes */
+	/* one tunnel allowed: the second gets 503 */
+	lib_open(&l, &e, ctx, 0);
+	ck_assert_int_eq(run_client(&e, "https", "localhost", 0, tok, NULL, &out), 3);
+	ck_assert_msg(strstr(out, "\"http_status\":503") && strstr(out, "too_many_tunnels"), "%s",
+	              out);
+	free(out);
+	lib_close(&l);
+	ck_assert_msg(wait_text(e.events, "\"reason\":\"request_timeout\"", 3000), "journal");
+	free(tok);
+	SSL_CTX_free(ctx);
+	env_down(&e);
+}
+END_TEST
+
+/* ---- against the real mock-sip ---- */
+
+static pid_t start_mock_sip(struct env *e, const char *certname, char *tcp, char *tls, size_t n)
+{
+	char *bin = tu_build_path("mock-sip/mock-sip"), *ev, *errf, cert[512], key[512], range[32];
+	char *argv[] = {bin,
+	                "--listen",
+	                "127.0.0.1",
+	                "--sip-port",
+	                "0",
+	                "--tls-port",
+	                "0",
+	                "--stun-port",
+	                "0",
+	                "--media-range",
+	                NULL,
+	                "--cert",
+	                cert,
+	                "--key",
+	                key,
+	                "--users",
+	                ONSIGHT_SOURCE_DIR "/mock-oam/examples/accounts.json",
+	                "--peer-user",
+	                "",
+	                "--events",
+	                NULL,
+	                NULL,
+	                NULL};
+	pid_t pid;
+	char *t, *p;
+
+	/* mock-sip takes a relay port range (its first port is also a STUN port): start it at
+	 * a port the kernel just handed out, so no fixed port is used */
+	{
+		struct sock_addr ua;
+		int ufd;
+		unsigned lo;
+		ck_assert_int_eq(sock_addr_parse(&ua, "127.0.0.1:0", 0), 0);
+		ufd = sock_bind_udp(&ua);
+		ck_assert_int_ge(ufd, 0);
+		ck_assert_int_eq(sock_local(ufd, &ua), 0);
+		lo = sock_addr_port(&ua);
+		close(ufd);
+		if (lo > 65535 - 16)
+			lo -= 16;
+		snprintf(range, sizeof(range), "%u-%u", lo, lo + 15);
+		argv[10] = range;
+	}
+	snprintf(cert, sizeof(cert), "%s/%s.pem", tu_certs_dir(), certname);
+	snprintf(key, sizeof(key), "%s/%s.key", tu_certs_dir(), certname);
+	ck_assert_int_ge(asprintf(&ev, "%s/sip-%s.jsonl", e->dir, certname), 0);
+	ck_assert_int_ge(asprintf(&errf, "%s/sip-%s.err", e->dir, certname), 0);
+	argv[20] = ev;
+	pid = spawn(argv, NULL, errf);
+	ck_assert_msg(wait_text(ev, "\"proto\":\"tls\"", 5000), "mock-sip did not start");
+	t = slurp(ev);
+	p = strstr(t, "\"proto\":\"tcp\",\"address\":\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\"proto\":\"tcp\",\"address\":\"");
+	snprintf(tcp, n, "%.*s", (int)strcspn(p, "\""), p);
+	p = strstr(t, "\"proto\":\"tls\",\"address\":\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\"proto\":\"tcp\",\"address\":\"");
+	snprintf(tls, n, "%.*s", (int)strcspn(p, "\""), p);
+	free(t);
+	free(ev);
+	free(errf);
+	free(bin);
+	return pid;
+}
+
+START_TEST(test_tunnel_registers_to_mock_sip_over_tcp_and_tls_through_tinyproxy)
+{
+	struct env e;
+	char extra[600], tcp[64], tls[64], spec[96], *out = NULL, *tok = token(600), *sj, *p;
+	const char *args[] = {"--sip",
+	                      spec,
+	                      "--send-options",
+	                      "--register",
+	                      "sip:alice@librestream.com",
+	                      "--sip-user",
+	                      "alice",
+	                      "--sip-password",
+	                      "alice-pw-sip",
+	                      NULL};
+	pid_t sip;
+	int rc, ok = 0;
+
+	snprintf(extra, sizeof(extra), "\"upstream_ca\":\"%s/ca.pem\"", tu_certs_dir());
+	env_up(&e, extra);
+	start_proxy(&e, "^localhost$\n");
+	sip = start_mock_sip(&e, "localhost", tcp, tls, sizeof(tcp));
+	snprintf(spec, sizeof(spec), "%s:tcp", tcp);
+	rc = run_client(&e, "https", "localhost", 1, tok, args, &out);
+	ck_assert_msg(rc == 0 && strstr(out, "\"status\":200,\"method\":\"REGISTER\""), "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"status\":200,\"method\":\"OPTIONS\""));
+	free(out);
+	snprintf(spec, sizeof(spec), "localhost:%u:tls", port_of(tls));
+	rc = run_client(&e, "http", "localhost", 1, tok, args, &out);
+	ck_assert_msg(rc == 0 && strstr(out, "\"status\":200,\"method\":\"REGISTER\""), "%s", out);
+	free(out);
+	/* a SIP server whose certificate has expired: the channel ends with 525 */
+	{
+		char tcp2[64], tls2[64];
+		pid_t bad = start_mock_sip(&e, "expired", tcp2, tls2, sizeof(tcp2));
+		snprintf(spec, sizeof(spec), "localhost:%u:tls", port_of(tls2));
+		rc = run_client(&e, "https", "localhost", 1, tok, args, &out);
+		ck_assert_msg(rc == 1 && strstr(out, "\"code\":525") && strstr(out, "expired"),
+		              "%s", out);
+		free(out);
+		stop(&bad);
+	}
+	/* mock-sip saw both registrations arrive from the tunnel server */
+	ck_assert_int_ge(asprintf(&p, "%s/sip-localhost.jsonl", e.dir), 0);
+	sj = slurp(p);
+	ck_assert_msg(strstr(sj, "\"transport\":\"tcp\",\"expires\":300,\"result\":\"ok\""), "%s",
+	              sj);
+	ok = strstr(sj, "\"transport\":\"tls\",\"expires\":300,\"result\":\"ok\"") != NULL;
+	ck_assert_msg(ok, "%s", sj);
+	free(sj);
+	free(p);
+	stop(&sip);
+	free(tok);
+	env_down(&e);
+}
+END_TEST
+
+START_TEST(test_client_bridges_local_tcp_and_udp_ports_through_the_tunnel)
+{
+	struct env e;
+	char *bin = tu_build_path("mock-teamlink/teamlink-client"), *tok = token(600), *tokf, *outf;
+	char url[128], ca[512], sipspec[80], tcpb[64] = "", udpb[64] = "", buf[2048], *t, *p;
+	char *argv[] = {bin,           "--url", url,     "--token-file", NULL,
+	                "--ca",        ca,      "--sip", sipspec,        "--bridge-tcp",
+	                "127.0.0.1:0", "--udp", NULL,    "--bridge-udp", "127.0.0.1:0",
+	                NULL};
+	const char *opt =
+	        "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKb\r\n"
+	        "Max-Forwards: 70\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:x>\r\n"
+	        "Call-ID: b1@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	struct sock_addr sa;
+	struct pollfd pf;
+	pid_t pid;
+	ssize_t n;
+	int fd;
+
+	env_up(&e, NULL);
+	snprintf(url, sizeof(url), "https://localhost:%u/teamlink/v1/tunnel", port_of(e.https));
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tu_certs_dir());
+	snprintf(sipspec, sizeof(sipspec), "%s:tcp", e.sip);
+	tokf = tu_write(e.dir, "token", tok);
+	argv[4] = tokf;
+	argv[12] = e.udp;
+	ck_assert_int_ge(asprintf(&outf, "%s/bridge.out", e.dir), 0);
+	pid = spawn(argv, outf, NULL);
+	ck_assert_msg(wait_text(outf, "\"kind\":\"udp\",\"listen\"", 5000), "bridges not up");
+	t = slurp(outf);
+	p = strstr(t, "\"kind\":\"tcp\",\"listen\":\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("\"kind\":\"tcp\",\"listen\":\"");
+	snprintf(tcpb, sizeof(tcpb), "%.*s", (int)strcspn(p, "\""), p);
+	p = strstr(t, "\"kind\":\"udp\",\"listen\":\"");
+	p += strlen("\"kind\":\"udp\",\"listen\":\"");
+	snprintf(udpb, sizeof(udpb), "%.*s", (int)strcspn(p, "\""), p);
+	free(t);
+	/* a local SIP client talks to the bridge as if it were the SIP server */
+	fd = raw_connect(tcpb);
+	ck_assert_int_eq(write(fd, opt, strlen(opt)), (ssize_t)strlen(opt));
+	pf.fd = fd;
+	pf.events = POLLIN;
+	ck_assert_int_eq(poll(&pf, 1, 5000), 1);
+	n = read(fd, buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = 0;
+	ck_assert_msg(!strncmp(buf, "SIP/2.0 200", 11), "%s", buf);
+	close(fd);
+	/* a local media socket gets its datagram echoed by the far side */
+	ck_assert_int_eq(sock_addr_parse(&sa, udpb, 0), 0);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(sendto(fd, "rtp-ish", 7, 0, (struct sockaddr *)&sa.ss, sa.len), 7);
+	pf.fd = fd;
+	ck_assert_int_eq(poll(&pf, 1, 5000), 1);
+	n = recv(fd, buf, sizeof(buf), 0);
+	ck_assert_int_eq(n, 7);
+	ck_assert_int_eq(memcmp(buf, "rtp-ish", 7), 0);
+	close(fd);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(reap(pid, 5000), 0);
+	ck_assert_msg(wait_text(e.events,
+	                        "\"reason\":\"closed by client: local connection closed\"", 5000),
+	              "the bridged connection's channel was not closed by the client");
+	free(outf);
+	free(tokf);
+	free(tok);
+	free(bin);
+	env_down(&e);
+}
+END_TEST
+
 TU_SUITE("tunnel", test_tunnel_https_direct_registers_and_relays_media,
          test_tunnel_https_through_tinyproxy_registers_and_relays_media,
          test_tunnel_http_through_tinyproxy_registers_and_relays_media,
@@ -770,4 +1161,9 @@ TU_SUITE("tunnel", test_tunnel_https_direct_registers_and_relays_media,
          test_killing_proxy_ends_tunnel_and_its_channels,
          test_channel_limit_and_refused_connect_get_errors,
          test_tcm_assigns_healthy_servers_and_skips_down_ones,
-         test_detect_server_answers_options_and_stun, test_sighup_rereads_the_jwt_secret)
+         test_detect_server_answers_options_and_stun, test_sighup_rereads_the_jwt_secret,
+         test_sip_channel_flow_control_carries_a_megabyte_each_way,
+         test_silent_client_is_pinged_then_closed_by_keepalive,
+         test_server_rejects_bad_requests_before_upgrade,
+         test_tunnel_registers_to_mock_sip_over_tcp_and_tls_through_tinyproxy,
+         test_client_bridges_local_tcp_and_udp_ports_through_the_tunnel)

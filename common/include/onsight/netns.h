@@ -35,8 +35,8 @@ struct netns_spawn_opts {
 
 /* Forks argv[0] (PATH search) inside the namespace at path (NULL: the caller's own). Returns 0 and *pidp, or an errno
  * (including the child's exec failure, reported back through a close-on-exec pipe). */
-int netns_spawn(const char *path, char *const argv[], const struct netns_spawn_opts *o,
-                pid_t *pidp) __attribute__((warn_unused_result));
+int netns_spawn(const char *path, char *const argv[], const struct netns_spawn_opts *o, pid_t *pidp)
+        __attribute__((warn_unused_result));
 
 /* In the current process: enters the namespace, bind-mounts its resolv.conf (as netns_spawn)
  * and execvp(argv). Returns only on failure, with an errno. */

@@ -165,9 +165,14 @@ int ep_spawn(struct epchild *e, char *const argv[])
 	return e->pid > 0 ? 0 : -1;
 }
 
+void ep_mark(struct epchild *e)
+{
+	e->from = e->len;
+}
+
 static int has_line(const struct epchild *e, const char *const *needles)
 {
-	const char *line = e->text;
+	const char *line = e->text ? e->text + e->from : NULL;
 
 	while (line && *line) {
 		const char *end = strchr(line, '\n');

@@ -31,11 +31,14 @@ struct epchild {
 	int fd;
 	char *text; /* everything read so far */
 	size_t len, cap;
+	size_t from; /* ep_wait looks at lines from here on (ep_mark) */
 };
 
 int ep_spawn(struct epchild *e, char *const argv[]);
 /* Reads until a line containing every needle (NULL-terminated list) shows up or timeout. */
 int ep_wait(struct epchild *e, unsigned timeout_ms, const char *const *needles);
+/* Later ep_wait calls only look at what is read from now on. */
+void ep_mark(struct epchild *e);
 /* Counts lines containing needle in what was read. */
 int ep_count(const struct epchild *e, const char *needle);
 /* Waits for exit (up to timeout_ms, then SIGKILL); returns the exit status or -1. */

@@ -41,8 +41,11 @@ typedef void(tlc_state_h)(struct tlc *t, enum tlc_state st, const char *reason, 
 
 int tlc_open(struct tlc **tp, struct evloop *loop, const struct tlc_opts *o, tlc_state_h *h,
              void *arg) __attribute__((warn_unused_result));
-/* Closes the tunnel (WebSocket close 1000, best effort) and frees it and its channels without
- * calling any handler. NULL is a no-op. */
+/* Closes the tunnel (WebSocket close 1000 with reason, at most 123 bytes; best effort) and
+ * frees it and its channels without calling any handler. NULL is a no-op. Do not call it from
+ * a channel callback (the state handler may). */
+void tlc_close(struct tlc *t, const char *reason);
+/* tlc_close(t, NULL). */
 void tlc_free(struct tlc *t);
 
 const char *tlc_error(const struct tlc *t);
@@ -80,6 +83,8 @@ int tlc_open_udp(struct tlc *t, struct tlc_chan **cp, const char *host, uint16_t
 int tlc_send(struct tlc_chan *c, const void *p, size_t n);
 /* Sends CLOSE and frees the channel at once (no closed callback). */
 void tlc_chan_close(struct tlc_chan *c);
+/* The same with a reason in the CLOSE (NULL or at most 125 bytes; journalled by the server). */
+void tlc_chan_close_reason(struct tlc_chan *c, const char *reason);
 uint16_t tlc_chan_id(const struct tlc_chan *c);
 
 #endif

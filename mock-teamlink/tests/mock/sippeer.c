@@ -13,6 +13,7 @@
 #include "onsight/util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@
 struct peer {
 	struct evloop *loop;
 	const char *user, *password;
-	int lfd, ufd;
+	int lfd, ufd, efd;
 	struct conn *conns;
 };
 
@@ -34,6 +35,8 @@ struct conn {
 	int fd;
 	struct sipframe *sf;
 	char src[SOCK_ADDR_STRLEN];
+	char pend[16384]; /* echo: bytes not yet written back */
+	size_t poff, plen;
 };
 
 static const char *hdr(const char *msg, size_t len, const char *name, char *out, size_t cap)
@@ -187,6 +190,59 @@ static void on_accept(int lfd, uint32_t events, void *arg)
 	sock_addr_str(&sa, c->src, sizeof(c->src));
 }
 
+/* TCP echo (for flow-control tests through SIP channels): what cannot be written now waits,
+ * and reading stops until it is written, so backpressure reaches the sender. */
+static void on_echo(int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+	ssize_t n;
+
+	(void)events;
+	while (c->plen) {
+		ssize_t w = send(fd, c->pend + c->poff, c->plen, MSG_NOSIGNAL);
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w <= 0) {
+			conn_free(c);
+			return;
+		}
+		c->poff += (size_t)w;
+		c->plen -= (size_t)w;
+	}
+	evloop_fd_mod(c->p->loop, fd, EPOLLIN);
+	n = recv(fd, c->pend, sizeof(c->pend), 0);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		conn_free(c);
+		return;
+	}
+	c->poff = 0;
+	c->plen = (size_t)n;
+	evloop_fd_mod(c->p->loop, fd, EPOLLOUT);
+}
+
+static void on_echo_accept(int lfd, uint32_t events, void *arg)
+{
+	struct peer *p = arg;
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct conn *c;
+
+	(void)events;
+	if (fd < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c || evloop_fd_add(p->loop, fd, EPOLLIN, on_echo, c)) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->p = p;
+	c->fd = fd;
+	c->next = p->conns;
+	p->conns = c;
+}
+
 static void on_udp(int fd, uint32_t events, void *arg)
 {
 	uint8_t buf[65536];
@@ -210,9 +266,10 @@ static void on_term(int signo, void *arg)
 
 int main(int argc, char **argv)
 {
-	struct peer p = {.user = "alice", .password = "alice-pass", .lfd = -1, .ufd = -1};
-	struct sock_addr sa, sb;
-	char a1[SOCK_ADDR_STRLEN], a2[SOCK_ADDR_STRLEN];
+	struct peer p = {
+	        .user = "alice", .password = "alice-pass", .lfd = -1, .ufd = -1, .efd = -1};
+	struct sock_addr sa, sb, se;
+	char a1[SOCK_ADDR_STRLEN], a2[SOCK_ADDR_STRLEN], a3[SOCK_ADDR_STRLEN];
 	const char *listen = "127.0.0.1:0", *udp = "127.0.0.1:0";
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -232,18 +289,22 @@ int main(int argc, char **argv)
 	    evloop_fd_add(p.loop, p.lfd, EPOLLIN, on_accept, &p) ||
 	    evloop_fd_add(p.loop, p.ufd, EPOLLIN, on_udp, &p) ||
 	    evloop_signal_add(p.loop, SIGTERM, on_term, p.loop) || sock_local(p.lfd, &sa) ||
-	    sock_local(p.ufd, &sb)) {
+	    sock_local(p.ufd, &sb) || sock_addr_parse(&se, "127.0.0.1:0", 0) ||
+	    (p.efd = sock_listen_tcp(&se, 16)) < 0 ||
+	    evloop_fd_add(p.loop, p.efd, EPOLLIN, on_echo_accept, &p) || sock_local(p.efd, &se)) {
 		fprintf(stderr, "sippeer: cannot start\n");
 		return 1;
 	}
-	printf("{\"sip\":\"%s\",\"udp\":\"%s\"}\n", sock_addr_str(&sa, a1, sizeof(a1)),
-	       sock_addr_str(&sb, a2, sizeof(a2)));
+	printf("{\"sip\":\"%s\",\"udp\":\"%s\",\"echo\":\"%s\"}\n",
+	       sock_addr_str(&sa, a1, sizeof(a1)), sock_addr_str(&sb, a2, sizeof(a2)),
+	       sock_addr_str(&se, a3, sizeof(a3)));
 	fflush(stdout);
 	evloop_run(p.loop);
 	while (p.conns)
 		conn_free(p.conns);
 	close(p.lfd);
 	close(p.ufd);
+	close(p.efd);
 	evloop_free(p.loop);
 	return 0;
 }
