@@ -60,6 +60,7 @@ struct app {
 	struct tl_try tries[APP_MAX_TUNNEL_TRIES];
 	unsigned ntries, try_i;
 	int tun_up;
+	int proxy_dead; /* the web proxy could not be reached during this attempt: go direct */
 	int asking_private; /* OPTIONS to the private server inside the tunnel is pending */
 	uint64_t ask_timer;
 	/* timers */
@@ -449,7 +450,7 @@ static void tun_up(void *arg)
 	a->tun_up = 1;
 	status_emit(a->st, "tunnel", "{s:s, s:s, s:i, s:s, s:b}", "state", "open", "server",
 	            t->server, "port", (int)t->port, "scheme", t->scheme, "via_proxy",
-	            a->web_proxy[0] != 0);
+	            a->web_proxy[0] != 0 && !a->proxy_dead);
 	err = sipframe_alloc(&a->tframe, SIPFRAME_MAX_MSG);
 	if (!err)
 		err = eptunnel_sip(a->tun, a->sip_host, a->sip_port,
@@ -465,13 +466,21 @@ static void tun_down(void *arg, const char *reason)
 
 	status_emit(a->st, "tunnel", "{s:s, s:s, s:i, s:s, s:b, s:s}", "state",
 	            a->tun_up ? "closed" : "failed", "server", t->server, "port", (int)t->port,
-	            "scheme", t->scheme, "via_proxy", a->web_proxy[0] != 0, "reason", reason);
+	            "scheme", t->scheme, "via_proxy", a->web_proxy[0] != 0 && !a->proxy_dead,
+	            "reason", reason);
 	if (a->tun_up) {
 		a->tun_up = 0;
 		retry(a, "tunnel", reason, step_connect);
 		return;
 	}
-	/* Not up yet: the next server or scheme (HTTPS, then HTTP when allowed). */
+	/* Not up yet: the next server or scheme (HTTPS, then HTTP when allowed). A proxy that
+	 * cannot even be reached (the endpoint left the LAN that has it) is skipped from now on. */
+	if (eptunnel_proxy_unreachable(a->tun) && !a->proxy_dead) {
+		a->proxy_dead = 1;
+		a->try_i = 0;
+		tunnel_next(a);
+		return;
+	}
 	a->try_i++;
 	tunnel_next(a);
 }
@@ -496,15 +505,26 @@ static void tunnel_next_timer(void *arg)
 		to.port = t->port;
 		to.scheme = t->scheme;
 		to.token = a->sess.token;
-		to.proxy = a->web_proxy[0] ? a->web_proxy : NULL;
+		to.proxy = a->web_proxy[0] && !a->proxy_dead ? a->web_proxy : NULL;
 		to.tls = a->tls;
 		to.timeout_ms = a->o->http_timeout_ms;
 		err = eptunnel_open(&a->tun, a->loop, &to, &cbs);
 		if (!err)
 			return;
+		if (to.proxy && !a->proxy_dead) {
+			/* The proxy could not even be resolved or connected: not on this network.
+			 * Start the list again, directly. */
+			status_emit(a->st, "tunnel", "{s:s, s:s, s:i, s:s, s:b, s:s}", "state",
+			            "failed", "server", t->server, "port", (int)t->port, "scheme",
+			            t->scheme, "via_proxy", 1, "reason", strerror(err));
+			a->proxy_dead = 1;
+			a->try_i = (unsigned)-1; /* the loop's increment wraps it to 0 */
+			continue;
+		}
 		status_emit(a->st, "tunnel", "{s:s, s:s, s:i, s:s, s:b, s:s}", "state", "failed",
 		            "server", t->server, "port", (int)t->port, "scheme", t->scheme,
-		            "via_proxy", a->web_proxy[0] != 0, "reason", strerror(err));
+		            "via_proxy", a->web_proxy[0] != 0 && !a->proxy_dead, "reason",
+		            strerror(err));
 	}
 	retry(a, "tunnel", "no TeamLink server could be reached", step_connect);
 }
@@ -525,6 +545,16 @@ static void add_try(struct app *a, const char *server, unsigned port, const char
 	str_copy(t->server, server, sizeof(t->server));
 	t->port = port;
 	t->scheme = scheme;
+	/* A configured "host:port" (one colon: not an IPv6 literal) names its port for both
+	 * schemes (a server on another port than 443/80). */
+	{
+		char *c = strchr(t->server, ':');
+
+		if (c && !strchr(c + 1, ':') && atoi(c + 1) > 0 && atoi(c + 1) < 65536) {
+			t->port = (unsigned)atoi(c + 1);
+			*c = '\0';
+		}
+	}
 }
 
 static void connect_teamlink(struct app *a)
@@ -538,6 +568,7 @@ static void connect_teamlink(struct app *a)
 	int assigned = 0;
 
 	a->ntries = a->try_i = 0;
+	a->proxy_dead = 0;
 	/* Ask a TCM which server (teamlink.md §9); on failure use the configured list. */
 	for (i = 0; i < a->cfg.ntcm && !assigned; i++) {
 		if (tcm_assign(&oo, a->cfg.tcm[i], a->sess.token, &as, err, sizeof(err)) == 0) {

@@ -29,6 +29,7 @@ struct eptunnel {
 	struct eptunnel_cbs cbs;
 	struct media_chan media[EPT_MEDIA_MAX];
 	int gone; /* down reported: no more callbacks */
+	int via_proxy;
 };
 
 static void report_down(struct eptunnel *t, const char *reason)
@@ -109,6 +110,7 @@ int eptunnel_open(struct eptunnel **tp, struct evloop *loop, const struct eptunn
 	if (!t)
 		return ENOMEM;
 	t->cbs = *cbs;
+	t->via_proxy = o->proxy && o->proxy[0];
 	snprintf(url, sizeof(url), "%s://%s:%u/teamlink/v1/tunnel", o->scheme, o->server, o->port);
 	memset(&to, 0, sizeof(to));
 	to.url = url;
@@ -227,6 +229,11 @@ void eptunnel_media_close(struct eptunnel *t, struct rtp *r)
 			tlc_chan_close(m->ch);
 		memset(m, 0, sizeof(*m));
 	}
+}
+
+int eptunnel_proxy_unreachable(const struct eptunnel *t)
+{
+	return t && t->via_proxy && tlc_proxy_status(t->tlc) == 0 && tlc_http_status(t->tlc) == 0;
 }
 
 void eptunnel_local(const struct eptunnel *t, char *host, size_t len, unsigned *port)

@@ -47,6 +47,9 @@ int eptunnel_sip_send(struct eptunnel *t, const char *buf, size_t len)
 int eptunnel_media(struct eptunnel *t, struct rtp *r, const char *host, unsigned port)
         __attribute__((warn_unused_result));
 void eptunnel_media_close(struct eptunnel *t, struct rtp *r);
+/* After a failed open: 1 when a proxy was used and never answered (could not be resolved or
+ * connected), so going direct is the only way left. */
+int eptunnel_proxy_unreachable(const struct eptunnel *t);
 /* Our address on the tunnel's socket (for Via/Contact/SDP). */
 void eptunnel_local(const struct eptunnel *t, char *host, size_t len, unsigned *port);
 

@@ -17,6 +17,7 @@ static int request(const struct oam_opts *o, const char *url, const char *method
                    size_t errlen)
 {
 	struct httpc_opts h;
+	int rc;
 
 	memset(&h, 0, sizeof(h));
 	h.url = url;
@@ -28,7 +29,15 @@ static int request(const struct oam_opts *o, const char *url, const char *method
 	h.body_len = body ? strlen(body) : 0;
 	h.max_body = OAM_MAX_BODY;
 	h.timeout_ms = o->timeout_ms;
-	return httpc_request(&h, rp, err, errlen);
+	rc = httpc_request(&h, rp, err, errlen);
+	/* Through a proxy the only name we resolve and the only host we connect to is the
+	 * proxy's: when that fails the proxy is not on this network (the endpoint left the LAN
+	 * that has it), so the request goes direct. A proxy that answers is never bypassed. */
+	if (rc && h.proxy && (strstr(err, "cannot resolve") || strstr(err, "connect to "))) {
+		h.proxy = NULL;
+		rc = httpc_request(&h, rp, err, errlen);
+	}
+	return rc;
 }
 
 /* The body's "error" member, or the status line, for a status line of ours. */

@@ -521,19 +521,23 @@ START_TEST(test_lab_s2_faults_show_their_deviation)
 		ck_assert_int_eq(ep_count(&e.c, "\"event\":\"detect\""), 1);
 	}
 	ep_stop(&e);
+
+	/* teamlink-always, outside (no proxy there: the runner gives none): every probe answers,
+	 * the endpoint tunnels anyway; the configured proxy cannot be reached, so directly. */
+	ep_start(&e, "bob", 0, f_always);
+	EXPECT(&e, "\"event\":\"detect\"", "\"result\":\"teamlink\"", "ports open");
+	EXPECT(&e, "\"event\":\"tunnel\"", "\"state\":\"open\"", "\"via_proxy\":false");
+	EXPECT(&e, "\"event\":\"registered\"", "\"path\":\"teamlink\"");
+	ep_stop(&e);
 	ck_assert_int_eq(fwlab_migrate(L.l, "inside"), 0);
 
-	/* With the firewall open: teamlink-always tunnels although every probe answered, and
-	 * sip-via-proxy sends direct SIP to the web proxy (which refuses CONNECT to 5060). */
+	/* sip-via-proxy with the firewall open: direct SIP goes to the web proxy, which refuses
+	 * CONNECT to 5060. */
 	{
 		char err[256];
 
 		ck_assert_msg(fwlab_apply(L.l, "open", err, sizeof(err)) == 0, "%s", err);
 	}
-	ep_start(&e, "bob", 1, f_always);
-	EXPECT(&e, "\"event\":\"detect\"", "\"result\":\"teamlink\"", "ports open");
-	EXPECT(&e, "\"event\":\"registered\"", "\"path\":\"teamlink\"");
-	ep_stop(&e);
 	ep_start(&e, "bob", 1, f_viaproxy);
 	EXPECT(&e, "\"event\":\"detect\"", "\"result\":\"direct\"");
 	EXPECT(&e, "\"event\":\"error\"", "\"what\":\"sip\"",

@@ -46,8 +46,9 @@ static void teardown(void)
 	accounts = NULL;
 }
 
-/* A configuration document with the public SIP server at 127.0.0.1:sip_port. */
-static char *config_doc(unsigned sip_port, int teamlink)
+/* A configuration document with the public SIP server at 127.0.0.1:sip_port and TCM and
+ * TeamLink server tl ("localhost" or "localhost:PORT"). */
+static char *config_doc_tl(unsigned sip_port, int teamlink, const char *tl)
 {
 	char *s = malloc(2048);
 
@@ -59,9 +60,14 @@ static char *config_doc(unsigned sip_port, int teamlink)
 	         "\"media\":{\"port_min\":20000,\"port_max\":20999},"
 	         "\"stun\":{\"host\":\"127.0.0.1\",\"port\":3478},"
 	         "\"teamlink\":{\"enabled\":%s,\"connection\":\"auto\",\"detect_method\":\"sip\","
-	         "\"tcm\":[\"localhost\"],\"servers\":[\"localhost\"],\"proxy\":null}}",
-	         sip_port, teamlink ? "true" : "false");
+	         "\"tcm\":[\"%s\"],\"servers\":[\"%s\"],\"proxy\":null}}",
+	         sip_port, teamlink ? "true" : "false", tl, tl);
 	return s;
+}
+
+static char *config_doc(unsigned sip_port, int teamlink)
+{
+	return config_doc_tl(sip_port, teamlink, "localhost");
 }
 
 static char *http_ok(const char *body)
@@ -356,6 +362,55 @@ START_TEST(test_closed_detect_ports_send_the_endpoint_to_teamlink)
 }
 END_TEST
 
+START_TEST(test_tunnel_errors_give_status_lines_and_a_retry)
+{
+	struct fakesrv sip, closed, tl, oam;
+	struct epchild e;
+	char ports[64], cert[4200], key[4200], tlhost[64];
+	const char *tcm_bad = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	                      "Content-Length: 10\r\nConnection: close\r\n\r\n{\"server\":";
+	const char *up_401 = "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+	                     "Content-Length: 25\r\nConnection: close\r\n\r\n"
+	                     "{\"error\":\"invalid_token\"}";
+	struct fake_route tlroutes[] = {
+	        {"/tcm/v1/assign", tcm_bad}, {"/teamlink/v1/tunnel", up_401}, {0, 0}};
+	const char *const tcm[] = {"\"event\":\"tcm\"", "not a usable assignment", NULL};
+	const char *const failed[] = {"\"event\":\"tunnel\"", "\"state\":\"failed\"", "401", NULL};
+	const char *const retry[] = {"\"what\":\"tunnel\"", "retry_in_ms", NULL};
+	const char *const again[] = {"\"what\":\"tunnel\"", "\"retry_in_ms\":200", NULL};
+
+	setup();
+	snprintf(cert, sizeof(cert), "%s/localhost.pem", tu_certs_dir());
+	snprintf(key, sizeof(key), "%s/localhost.key", tu_certs_dir());
+	ck_assert_int_eq(fake_tcp(&sip, NULL, 0, 1), 0);
+	ck_assert_int_eq(fake_tcp(&closed, NULL, 0, 1), 0);
+	fake_stop(&closed);
+	ck_assert_int_eq(fake_https(&tl, cert, key, tlroutes), 0);
+	snprintf(ports, sizeof(ports), "%u,%u,%u,%u", closed.port, closed.port, closed.port,
+	         closed.port);
+	snprintf(tlhost, sizeof(tlhost), "localhost:%u", tl.port);
+	{
+		char *doc = config_doc_tl(sip.port, 1, tlhost), *cfg = http_ok(doc);
+		struct fake_route routes[] = {
+		        {"/api/v1/login", login_ok}, {"/api/v1/config", cfg}, {0, 0}};
+
+		ck_assert_int_eq(fake_https(&oam, cert, key, routes), 0);
+		spawn_ep(&e, oam.port, "--detect-ports", ports);
+		ck_assert_msg(ep_wait(&e, WAIT_MS, tcm), "%s", tail(&e));
+		ck_assert_msg(ep_wait(&e, WAIT_MS, failed), "%s", tail(&e));
+		ck_assert_msg(ep_wait(&e, WAIT_MS, retry), "%s", tail(&e));
+		ck_assert_msg(ep_wait(&e, WAIT_MS, again), "%s", tail(&e));
+		stop_ep(&e);
+		fake_stop(&oam);
+		free(doc);
+		free(cfg);
+	}
+	fake_stop(&tl);
+	fake_stop(&sip);
+	teardown();
+}
+END_TEST
+
 TU_SUITE("robust", test_endpoint_refuses_an_expired_certificate,
          test_endpoint_refuses_a_certificate_for_another_name,
          test_endpoint_refuses_an_untrusted_certificate,
@@ -364,4 +419,5 @@ TU_SUITE("robust", test_endpoint_refuses_an_expired_certificate,
          test_sip_garbage_gives_a_status_line_and_a_retry,
          test_sip_server_that_vanishes_gives_a_status_line_and_a_retry,
          test_oam_that_is_gone_gives_login_failures_with_growing_backoff,
-         test_closed_detect_ports_send_the_endpoint_to_teamlink)
+         test_closed_detect_ports_send_the_endpoint_to_teamlink,
+         test_tunnel_errors_give_status_lines_and_a_retry)
