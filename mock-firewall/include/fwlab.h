@@ -90,7 +90,7 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
         __attribute__((warn_unused_result));
 /* Frees l without tearing anything down. NULL is a no-op. */
 void fwlab_detach(struct fwlab *l);
-/* Makes pid the lab's owner (gc keeps the lab while it lives). */
+/* Makes pid the lab's owner: gc keeps the lab while it lives. down never signals it. */
 int fwlab_set_owner(struct fwlab *l, pid_t pid);
 /* "inside" or "outside". */
 const char *fwlab_where(const struct fwlab *l);

@@ -109,6 +109,36 @@ static void lab_init_names(struct fwlab *l, const char *prefix)
 	l->nhosts = hosts_build(l->hosts, HOSTS_MAX, l->domain[0] ? l->domain : NULL);
 }
 
+/* Only "<prefix>-<role>" names: a state file never leads teardown anywhere else. */
+static int lab_ns_name_ok(const json_t *st, const char *name)
+{
+	const char *prefix = json_string_value(json_object_get(st, "prefix"));
+	size_t n = prefix ? strlen(prefix) : 0;
+
+	if (!name || !prefix || strncmp(name, prefix, n) != 0 || name[n] != '-')
+		return 0;
+	return lab_role(name + n + 1) >= 0;
+}
+
+/* The keeper names itself "fwlab-<prefix>" (truncated to the 15 characters of comm). */
+static int is_keeper(pid_t pid, const char *prefix)
+{
+	char path[64], comm[32] = "", want[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	snprintf(want, sizeof(want), "fwlab-%s", prefix ? prefix : "");
+	want[15] = '\0';
+	return strcmp(comm, want) == 0;
+}
+
 /* ---- teardown (down and gc share it; it works from the state document alone) ---- */
 
 static int remove_lab_doc(const json_t *st, const char *state_path)
@@ -138,8 +168,10 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 		unsigned long long start =
 		        (unsigned long long)json_integer_value(json_object_get(o, "start"));
 
+		/* Only the CLI's own keeper is stopped, and only if it still is one. */
 		if (json_is_true(json_object_get(o, "keeper")) && pid != self &&
-		    np < ARRAY_SIZE(pids) && sys_proc_alive(pid, start))
+		    np < ARRAY_SIZE(pids) && sys_proc_alive(pid, start) &&
+		    is_keeper(pid, json_string_value(json_object_get(st, "prefix"))))
 			pids[np++] = pid;
 	}
 	a = json_object_get(st, "namespaces");
@@ -147,6 +179,8 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 	{
 		char path[128];
 
+		if (!lab_ns_name_ok(st, json_string_value(e)))
+			continue;
 		snprintf(path, sizeof(path), "/run/netns/%s", json_string_value(e));
 		if (ni < ARRAY_SIZE(inodes))
 			inodes[ni++] = netns_inode(path);
@@ -161,6 +195,8 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 	{
 		char path[128];
 
+		if (!lab_ns_name_ok(st, json_string_value(e)))
+			continue;
 		snprintf(path, sizeof(path), "/run/netns/%s", json_string_value(e));
 		if (umount2(path, MNT_DETACH) < 0 && errno != ENOENT && errno != EINVAL)
 			err = err ? err : errno;
@@ -172,11 +208,14 @@ static int remove_lab_doc(const json_t *st, const char *state_path)
 	{
 		const char *d = json_string_value(e);
 
+		char own[128];
+
 		/* Only directories the lab creates: never follow a doctored state file elsewhere. */
+		snprintf(own, sizeof(own), "%s/%s", FWLAB_STATE_DIR,
+		         json_string_value(json_object_get(st, "prefix")) ?: "");
 		if (d &&
-		    (strncmp(d, "/etc/netns/", 11) == 0 ||
-		     strncmp(d, FWLAB_STATE_DIR "/", sizeof(FWLAB_STATE_DIR)) == 0) &&
-		    !strstr(d, ".."))
+		    ((strncmp(d, "/etc/netns/", 11) == 0 && lab_ns_name_ok(st, d + 11)) ||
+		     strcmp(d, own) == 0))
 			sys_rmdir_files(d);
 	}
 	if (state_path && unlink(state_path) < 0 && errno != ENOENT)
@@ -454,6 +493,23 @@ static int write_proxy_conf(struct fwlab *l, const struct profile *p, int *chang
 	return rc;
 }
 
+/* 1 if a process recorded as what still runs. */
+static int recorded_alive(struct fwlab *l, const char *what)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(l->st, "pids"), i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "what")) ?: "", what) == 0 &&
+		    sys_proc_alive(
+		            (pid_t)json_integer_value(json_object_get(e, "pid")),
+		            (unsigned long long)json_integer_value(json_object_get(e, "start"))))
+			return 1;
+	}
+	return 0;
+}
+
 static void stop_recorded(struct fwlab *l, const char *what)
 {
 	json_t *a = json_object_get(l->st, "pids"), *e;
@@ -465,7 +521,7 @@ static void stop_recorded(struct fwlab *l, const char *what)
 		unsigned long long start =
 		        (unsigned long long)json_integer_value(json_object_get(e, "start"));
 
-		if (strcmp(json_string_value(json_object_get(e, "what")), what) != 0)
+		if (strcmp(json_string_value(json_object_get(e, "what")) ?: "", what) != 0)
 			continue;
 		if (sys_proc_alive(pid, start))
 			sys_stop(&pid, 1, 1000);
@@ -488,7 +544,7 @@ static int start_proxy(struct fwlab *l, const struct profile *p, int force, char
 		seterr(err, errlen, "tinyproxy configuration: %s", strerror(rc));
 		return rc;
 	}
-	if (!changed && !force)
+	if (!changed && !force && p->proxy_enabled == recorded_alive(l, "tinyproxy"))
 		return 0;
 	/* A changed allow-list or port list means a restart: tinyproxy reads both at start. */
 	stop_recorded(l, "tinyproxy");
@@ -702,6 +758,13 @@ static void test_stop_after(const char *step)
 		raise(SIGSTOP);
 }
 
+static void set_domain(struct fwlab *l, const char *domain)
+{
+	str_copy(l->domain, domain && hosts_domain_ok(domain) ? domain : HOSTS_DOMAIN_DEFAULT,
+	         sizeof(l->domain));
+	l->nhosts = hosts_build(l->hosts, HOSTS_MAX, l->domain);
+}
+
 static struct fwlab *lab_new(const char *prefix)
 {
 	struct fwlab *l = calloc(1, sizeof(*l));
@@ -766,6 +829,7 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 		rc = ENOMEM;
 		goto fail;
 	}
+	set_domain(l, p->domain);
 	rc = sys_mkdirs(FWLAB_STATE_DIR, 0755);
 	if (rc) {
 		seterr(err, errlen, "%s: %s", FWLAB_STATE_DIR, strerror(rc));
@@ -997,14 +1061,26 @@ int fwlab_spawn(struct fwlab *l, const char *role, char *const argv[], int out_f
 	return lab_record_pid(l, *pidp, argv[0]);
 }
 
-int fwlab_set_owner(struct fwlab *l, pid_t pid)
+static int set_owner(struct fwlab *l, pid_t pid, int keeper)
 {
 	if (!l)
 		return EINVAL;
 	json_object_set_new(l->st, "owner",
 	                    json_pack("{s:i, s:I, s:b}", "pid", (int)pid, "start",
-	                              (json_int_t)sys_proc_start(pid), "keeper", pid != getpid()));
+	                              (json_int_t)sys_proc_start(pid), "keeper", keeper));
 	return lab_save(l);
+}
+
+int fwlab_set_owner(struct fwlab *l, pid_t pid)
+{
+	/* Someone else's process (a runner's parent, a shell): gc watches it, down never
+	 * signals it. */
+	return set_owner(l, pid, 0);
+}
+
+int lab_set_keeper(struct fwlab *l, pid_t pid)
+{
+	return set_owner(l, pid, 1);
 }
 
 static int load_state(const char *path, json_t **stp, char *err, size_t errlen)
@@ -1068,7 +1144,14 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 			return ENOENT;
 		}
 		if (n > 1) {
-			seterr(err, errlen, "%zu labs are running: say which with --prefix", n);
+			char list[256] = "";
+			size_t off = 0;
+
+			for (size_t i = 0; i < n && off < sizeof(list); i++)
+				off += (size_t)snprintf(list + off, sizeof(list) - off, " %s",
+				                        names[i]);
+			seterr(err, errlen, "%zu labs are running (%s ): say which with --prefix",
+			       n, list);
 			return EEXIST;
 		}
 		prefix = names[0];
@@ -1087,10 +1170,11 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 		free(l);
 		return rc;
 	}
+	set_domain(l, json_string_value(json_object_get(l->st, "domain")));
 	l->outside =
 	        strcmp(json_string_value(json_object_get(l->st, "where")) ?: "", "outside") == 0;
 	prof = json_string_value(json_object_get(l->st, "profile"));
-	if (prof && profile_load(&l->prof, prof, NULL, NULL, 0) != 0)
+	if (prof && profile_load(&l->prof, prof, l->domain, NULL, 0) != 0)
 		l->prof = NULL;
 	*lp = l;
 	return 0;
@@ -1105,7 +1189,7 @@ int fwlab_gc(char *report, size_t len)
 	if (report && len)
 		report[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		char path[256], err[256];
+		char path[1024], err[256];
 		json_t *st = NULL, *o;
 		pid_t pid;
 		unsigned long long start;

@@ -27,6 +27,9 @@ struct fwlab {
 };
 
 int lab_role(const char *role);
+/* Like fwlab_set_owner, but pid is the CLI's keeper process (fwlab-<prefix>), which down
+ * stops. */
+int lab_set_keeper(struct fwlab *l, pid_t pid);
 int lab_save(struct fwlab *l);
 int lab_record_pid(struct fwlab *l, pid_t pid, const char *what);
 /* 1 if tc netem works on this kernel (tried once in a throwaway namespace). */

@@ -119,6 +119,9 @@ static pid_t start_keeper(const char *prefix)
 	if (pid != 0)
 		return pid;
 	setsid();
+	/* Pin nothing: not the caller's directory, not its terminal. */
+	if (chdir("/") != 0)
+		_exit(1);
 	{
 		char name[16];
 		int fd = open("/dev/null", O_RDWR);
@@ -175,7 +178,7 @@ static int cmd_up(struct opts *o)
 			pause();
 		return fwlab_down(l) ? EX_FAIL : EX_OK;
 	}
-	rc = fwlab_set_owner(l, start_keeper(fwlab_prefix(l)));
+	rc = lab_set_keeper(l, start_keeper(fwlab_prefix(l)));
 	fwlab_detach(l);
 	return rc ? EX_FAIL : EX_OK;
 }
@@ -242,8 +245,17 @@ static int cmd_rules(struct opts *o)
 		fprintf(stderr, "mock-firewall: %s\n", err);
 		return EX_FAIL;
 	}
+	/* A profile this kernel cannot run is reported here too, not only at up. */
+	if (geteuid() == 0 && lab_check_profile_kernel(p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mock-firewall: %s\n", err);
+		profile_free(p);
+		return EX_FAIL;
+	}
 	b = nftgen_fw(p);
-	if (o->json) {
+	if (o->json || geteuid() != 0) {
+		if (!o->json)
+			printf("# (not root: no scratch namespace to list the rules in nft's syntax;\n"
+			       "#  this is the nftables JSON batch the lab applies)\n");
 		json_dumpf(b, stdout, JSON_INDENT(2));
 		putchar('\n');
 		rc = 0;

@@ -440,7 +440,7 @@ static int parse_proxy(struct pctx *c, const json_t *root, struct profile *p)
 	int err;
 
 	p->proxy_enabled = 1;
-	str_copy(p->proxy_allow[0], "*." HOSTS_DOMAIN_DEFAULT, sizeof(p->proxy_allow[0]));
+	snprintf(p->proxy_allow[0], sizeof(p->proxy_allow[0]), "*.%s", p->domain);
 	p->nproxy_allow = 1;
 	p->connect_ports[0] = 443;
 	p->connect_ports[1] = 80;
@@ -598,9 +598,9 @@ static int parse_description(struct pctx *c, const json_t *root, struct profile 
 
 static int parse_root(struct pctx *c, const json_t *root, struct profile *p)
 {
-	static const char *const keys[] = {"$schema", "description", "policy", "nat",
-	                                   "log",     "dns_forward", "allow",  "deny",
-	                                   "proxy",   "impair",      NULL};
+	static const char *const keys[] = {"$schema", "description", "domain",      "policy",
+	                                   "nat",     "log",         "dns_forward", "allow",
+	                                   "deny",    "proxy",       "impair",      NULL};
 	const char *pol;
 	int err;
 
@@ -630,6 +630,23 @@ static int parse_root(struct pctx *c, const json_t *root, struct profile *p)
 	return 0;
 }
 
+/* The cloud domain: the profile's "domain", else the lab's, else librestream.com. A profile
+ * for another domain than the running lab's is refused. */
+static int pick_domain(struct pctx *c, const json_t *root, const char *lab, struct profile *p)
+{
+	const json_t *v = json_is_object(root) ? json_object_get(root, "domain") : NULL;
+	const char *d = json_string_value(v);
+
+	if (v && (!d || !hosts_domain_ok(d)))
+		return fail(c, "domain: must be a DNS domain (letters, digits, '-', '.')");
+	if (d && lab && strcasecmp(d, lab) != 0)
+		return fail(c, "domain: \"%.64s\" is not the lab's domain \"%.64s\"", d, lab);
+	if (!d)
+		d = lab && hosts_domain_ok(lab) ? lab : HOSTS_DOMAIN_DEFAULT;
+	str_copy(p->domain, d, sizeof(p->domain));
+	return 0;
+}
+
 int profile_parse(struct profile **pp, const char *file, const char *buf, size_t len,
                   const char *domain, char *err, size_t errlen)
 {
@@ -646,9 +663,6 @@ int profile_parse(struct profile **pp, const char *file, const char *buf, size_t
 	c.err = err;
 	c.errlen = errlen;
 	c.hosts = hosts;
-	c.nhosts = hosts_build(hosts, HOSTS_MAX, domain);
-	if (c.nhosts == 0)
-		return fail(&c, "invalid domain");
 	if (len > PROF_MAX_FILE)
 		return fail(&c, "larger than %u bytes", PROF_MAX_FILE);
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -664,6 +678,10 @@ int profile_parse(struct profile **pp, const char *file, const char *buf, size_t
 		goto out;
 	}
 	str_copy(p->path, file, sizeof(p->path));
+	rc = pick_domain(&c, root, domain, p);
+	if (rc)
+		goto out;
+	c.nhosts = hosts_build(hosts, HOSTS_MAX, p->domain);
 	rc = parse_root(&c, root, p);
 	if (rc)
 		goto out;

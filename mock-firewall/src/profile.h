@@ -49,6 +49,7 @@ struct prof_impair {
 
 struct profile {
 	char path[512];
+	char domain[96]; /* the cloud domain the profile's names are in */
 	char description[1024]; /* lines joined with '\n' */
 	enum prof_policy policy;
 	int nat;
@@ -64,7 +65,8 @@ struct profile {
 	struct prof_impair impair[LINK_COUNT];
 };
 
-/* Loads a profile by path or short name (profile_find); domain NULL: librestream.com. */
+/* Loads a profile by path or short name (profile_find). domain: the running lab's cloud
+ * domain (NULL: none yet; the profile's "domain" key or librestream.com). */
 int profile_load(struct profile **pp, const char *name, const char *domain, char *err,
                  size_t errlen) __attribute__((warn_unused_result));
 /* Parses a profile from memory; file is the name used in messages. */

@@ -66,9 +66,19 @@ int sys_run(const char *nspath, char *const argv[], const char *input, char *out
 		long long left = deadline - now_ms();
 		ssize_t n;
 
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+		int k;
+
+		if (left <= 0)
+			break;
+		/* The caller may have a SIGCHLD handler (the conformance runner does). */
+		k = poll(&p, 1, (int)left);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
 			break;
 		n = read(op[0], buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;
 		if (out && outlen > 1 && used < outlen - 1) {

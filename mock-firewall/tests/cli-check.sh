@@ -77,4 +77,12 @@ for _ in $(seq 1 50); do kill -0 "$keeper" 2>/dev/null || break; sleep 0.02; don
 ip netns list | grep -q "^$prefix-" && fail "namespaces left"
 [ ! -e "/etc/netns/$prefix-ep" ] || fail "/etc/netns left"
 "$mf" down --prefix "$prefix" 2>/dev/null && fail "down of a removed lab succeeded"
+# down stops the keeper too.
+"$mf" up open --prefix "$prefix" >/dev/null
+keeper=$(python3 -c "import json;print(json.load(open('/run/onsight-lab/$prefix.json'))['owner']['pid'])")
+name="fwlab-$prefix"
+grep -q "^${name:0:15}\$" "/proc/$keeper/comm" || fail "keeper not named $name"
+"$mf" down --prefix "$prefix" | grep -q "lab $prefix removed" || fail "down"
+for _ in $(seq 1 50); do kill -0 "$keeper" 2>/dev/null || break; sleep 0.02; done
+kill -0 "$keeper" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$keeper/stat")" != Z ] && fail "keeper left"
 echo "cli-check: all passed"

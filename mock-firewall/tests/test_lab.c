@@ -524,16 +524,27 @@ START_TEST(test_sigkill_during_up_then_gc_leaves_nothing)
 }
 END_TEST
 
-START_TEST(test_gc_keeps_a_lab_whose_owner_lives)
+START_TEST(test_gc_keeps_a_lab_whose_owner_lives_and_down_stops_spawned)
 {
 	struct fwlab *l = up_lab("open", 50);
-	char report[1024], path[256];
+	char report[1024], path[256], prefix[32];
+	char *argv[] = {"sleep", "60", NULL};
+	pid_t pid, pids[16];
+	size_t np;
 
+	ck_assert_int_eq(fwlab_spawn(l, "net", argv, -1, -1, &pid), 0);
 	ck_assert_int_eq(fwlab_gc(report, sizeof(report)), 0);
 	snprintf(path, sizeof(path), FWLAB_STATE_DIR "/%s.json", fwlab_prefix(l));
 	ck_assert_msg(access(path, F_OK) == 0, "gc removed a live lab: %s", report);
+	snprintf(prefix, sizeof(prefix), "%s", fwlab_prefix(l));
+	np = state_pids(prefix, pids, 16);
+	ck_assert_uint_ge(np, 6); /* dnsmasq x2, tinyproxy, 2 listeners, sleep */
+	ck_assert(running(pid));
 	ck_assert_int_eq(fwlab_down(l), 0);
 	ck_assert_int_ne(access(path, F_OK), 0);
+	for (size_t i = 0; i < np; i++)
+		ck_assert_msg(!running(pids[i]), "process %d left after down", (int)pids[i]);
+	ck_assert(!any_netns_with(prefix));
 }
 END_TEST
 
@@ -596,6 +607,13 @@ START_TEST(test_apply_swaps_rules_and_proxy_live)
 		free(bad);
 	}
 	ck_assert_int_ne(lt_tcp(ep, sip, 5060, 600), 0);
+	/* The proxy goes away with a profile that has none, and comes back. */
+	ck_assert_msg(fwlab_apply(l, "customer-factory", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(
+	        lt_connect(ep, "198.51.100.3", 3128, "teamlink1.librestream.com:443", 1000), 0);
+	ck_assert_msg(fwlab_apply(l, "open", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(
+	        lt_connect(ep, "198.51.100.3", 3128, "teamlink1.librestream.com:443", 2000), 200);
 	ck_assert_int_eq(fwlab_down(l), 0);
 }
 END_TEST
@@ -702,7 +720,7 @@ int main(void)
 	tcase_add_test(tc, test_migrate_outside_passes_the_firewall_and_inside_blocks_again);
 	tcase_add_test(tc, test_no_lab_namespace_reaches_the_host_network);
 	tcase_add_loop_test(tc, test_sigkill_during_up_then_gc_leaves_nothing, 0, 5);
-	tcase_add_test(tc, test_gc_keeps_a_lab_whose_owner_lives);
+	tcase_add_test(tc, test_gc_keeps_a_lab_whose_owner_lives_and_down_stops_spawned);
 	tcase_add_test(tc, test_two_labs_run_side_by_side);
 	tcase_add_test(tc, test_apply_swaps_rules_and_proxy_live);
 	tcase_add_test(tc, test_loss_and_rate_impair_the_link);

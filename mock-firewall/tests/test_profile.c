@@ -149,6 +149,30 @@ START_TEST(test_host_table_follows_the_address_plan)
 }
 END_TEST
 
+START_TEST(test_domain_moves_the_cloud_names)
+{
+	static const char text[] = "{\"domain\":\"example.net\",\"policy\":\"drop\","
+	                           "\"allow\":[{\"to\":\"sip.example.net\"}]}";
+	struct profile *p = parse_ok(text);
+	char err[512] = "";
+
+	ck_assert_str_eq(p->domain, "example.net");
+	ck_assert_str_eq(p->rules[0].dst[0], "203.0.113.20/32");
+	ck_assert_str_eq(p->proxy_allow[0], "*.example.net");
+	profile_free(p);
+	p = NULL;
+	/* A running lab's domain wins; a profile for another one is refused. */
+	ck_assert_int_ne(profile_parse(&p, "t.json", text, strlen(text), "librestream.com", err,
+	                               sizeof(err)),
+	                 0);
+	ck_assert_ptr_nonnull(strstr(err, "not the lab's domain"));
+	parse_fails("{\"domain\":\"bad..name\",\"policy\":\"drop\"}",
+	            (const char *const[]){"domain", NULL});
+	parse_fails("{\"policy\":\"drop\",\"allow\":[{\"to\":\"sip.example.net\"}]}",
+	            (const char *const[]){"unknown host", NULL});
+}
+END_TEST
+
 START_TEST(test_glob_matches_like_a_shell)
 {
 	ck_assert(hosts_glob("*.librestream.com", "sip.librestream.com"));
@@ -260,6 +284,7 @@ END_TEST
 
 TU_SUITE("profile", test_every_shipped_profile_loads, test_error_names_file_rule_and_problem,
          test_destinations_resolve_through_the_lab_host_table,
-         test_host_table_follows_the_address_plan, test_glob_matches_like_a_shell,
-         test_rate_accepts_tc_units, test_compiled_ruleset_replaces_the_table_atomically,
+         test_host_table_follows_the_address_plan, test_domain_moves_the_cloud_names,
+         test_glob_matches_like_a_shell, test_rate_accepts_tc_units,
+         test_compiled_ruleset_replaces_the_table_atomically,
          test_services_get_the_plan_and_the_allow_list)
