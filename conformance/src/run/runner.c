@@ -505,6 +505,8 @@ static int run_jobs(struct ctx *c)
 				     conform_scenario_deadline(c->jobs[i].sc) >
 				             conform_scenario_deadline(next->sc)))
 					next = &c->jobs[i];
+			if (!next)
+				break;
 			start_job(c, next);
 			running++;
 			pending--;
