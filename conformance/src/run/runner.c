@@ -202,8 +202,8 @@ static void find_tooldirs(struct ctx *c)
 	exe[n] = '\0';
 	char *d = dirname(dirname(exe));
 	for (size_t i = 0; i < ARRAY_SIZE(comps); i++)
-		used += (size_t)snprintf(c->tooldirs + used, sizeof(c->tooldirs) - used, "%s%s/%s",
-		                         used ? ":" : "", d, comps[i]);
+		used += (size_t)pathf(c->tooldirs + used, sizeof(c->tooldirs) - used, "%s%s/%s",
+		                      used ? ":" : "", d, comps[i]);
 }
 
 static int setup(struct ctx *c)
