@@ -584,6 +584,11 @@ START_TEST(test_killing_proxy_ends_tunnel_and_its_channels)
 	ck_assert_int_eq(tlc_send(u, "ping", 4), 0);
 	RUN_UNTIL(&l, l.udp_rx, 5000);
 	ck_assert_int_eq(l.udp_rx, 1);
+	/* media in flight both ways when the proxy dies: the server is writing echoes into a
+	 * connection that is going away */
+	for (int i = 0; i < 300; i++)
+		(void)tlc_send(u, "media-in-flight", 15);
+	RUN_UNTIL(&l, l.udp_rx > 20, 2000);
 	kill(e.proxy, SIGKILL);
 	ck_assert_int_ge(reap(e.proxy, 5000), 0);
 	e.proxy = 0;
