@@ -5,6 +5,8 @@
 #include "onsight/sipframe.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,7 +14,9 @@
 
 #define MAX_LISTENERS 48
 #define OUTBUF_CAP (256u * 1024u) /* queued output per connection before we give up on it */
+#define OUTBUF_HIGH (64u * 1024u) /* above this, stop reading the peer until it reads ours */
 #define READ_CHUNK 65536
+#define HANDSHAKE_MS 10000
 
 struct listener {
 	struct tp *t;
@@ -101,8 +105,13 @@ static void conn_idle(void *arg)
 
 static void conn_touch(struct conn *c)
 {
+	/* A TLS handshake gets a short deadline: half-open handshakes must not hold slots. */
+	uint64_t ms = (c->ssl && !c->handshaken && HANDSHAKE_MS < c->t->lim.idle_ms)
+	        ? HANDSHAKE_MS
+	        : c->t->lim.idle_ms;
+
 	evloop_timer_cancel(c->t->loop, c->idle_timer);
-	c->idle_timer = evloop_timer_add(c->t->loop, c->t->lim.idle_ms, conn_idle, c);
+	c->idle_timer = evloop_timer_add(c->t->loop, ms, conn_idle, c);
 }
 
 /* >0 moved, 0 would block, -1 closed or failed. */
@@ -130,7 +139,8 @@ static ssize_t conn_io(struct conn *c, void *buf, size_t n, int wr)
 
 static int conn_want(struct conn *c)
 {
-	uint32_t ev = EPOLLIN;
+	/* Backpressure: a peer that does not read its responses is not read either. */
+	uint32_t ev = c->outlen > OUTBUF_HIGH ? 0 : EPOLLIN;
 
 	if (c->connecting || c->outlen)
 		ev |= EPOLLOUT;
@@ -217,7 +227,7 @@ static int conn_read(struct conn *c)
 {
 	uint64_t id = c->id;
 
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 8 && c->outlen <= OUTBUF_HIGH; i++) {
 		ssize_t r = conn_io(c, c->t->rbuf, READ_CHUNK, 0);
 		int d;
 		if (r < 0)
@@ -285,6 +295,8 @@ static struct conn *conn_new(struct tp *t, int fd, enum tp_kind kind, const stru
 	c->kind = kind;
 	c->peer = *peer;
 	(void)sock_local(fd, &c->local);
+	/* Responses are small and latency matters more than segment count. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	t->nconns++;
 	if (sipframe_alloc(&c->frame, t->lim.max_msg) ||
 	    (kind == TP_TLS && (!(c->ssl = SSL_new(t->tls)) || SSL_set_fd(c->ssl, fd) != 1)) ||
