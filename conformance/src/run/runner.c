@@ -201,9 +201,13 @@ static void find_tooldirs(struct ctx *c)
 		return;
 	exe[n] = '\0';
 	char *d = dirname(dirname(exe));
-	for (size_t i = 0; i < ARRAY_SIZE(comps); i++)
-		used += (size_t)pathf(c->tooldirs + used, sizeof(c->tooldirs) - used, "%s%s/%s",
-		                      used ? ":" : "", d, comps[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(comps); i++) {
+		int w = snprintf(c->tooldirs + used, sizeof(c->tooldirs) - used, "%s%s/%s",
+		                 used ? ":" : "", d, comps[i]);
+		if (w < 0 || (size_t)w >= sizeof(c->tooldirs) - used)
+			break;
+		used += (size_t)w;
+	}
 }
 
 static int setup(struct ctx *c)

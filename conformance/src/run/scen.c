@@ -1431,7 +1431,7 @@ static void add_journal_artifacts(struct scen *s, json_t *art)
 		                      json_pack("{s:s,s:s,s:s,s:s}", "kind", "journal", "name",
 		                                "endpoint", "path", "endpoint.jsonl", "service",
 		                                adapter_name(s->sp->ad)));
-	else if (pathf(path, sizeof(path), "%s/endpoint.log", s->dir) > 0 && !stat(path, &st) &&
+	else if (!pathf(path, sizeof(path), "%s/endpoint.log", s->dir) && !stat(path, &st) &&
 	         st.st_size > 0)
 		/* Status lines on stdout are the endpoint's journal when it keeps no other. */
 		json_array_append_new(art,
