@@ -20,6 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 int netns_enter(const char *path, int *oldfdp)
 {
 	int fd = -1, old = -1, err = 0;
@@ -167,6 +171,10 @@ int netns_spawn(const char *path, char *const argv[], const struct netns_spawn_o
 		child_fd(o->in_fd, 0, O_RDONLY);
 		child_fd(o->out_fd, 1, O_WRONLY);
 		child_fd(o->err_fd, 2, O_WRONLY);
+		/* Nothing else of the caller's leaks into a long-lived service (a pipe kept open
+		 * by a daemon would hide the caller's EOF forever). CLOEXEC rather than close: the
+		 * error pipe must live until exec. */
+		syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 		if (o->new_session)
 			setsid();
 		cerr = path ? netns_enter(path, NULL) : 0;

@@ -96,6 +96,26 @@ START_TEST(test_run_and_spawn_execute_inside_with_their_resolv_conf)
 	ck_assert_str_eq(buf, "nameserver 192.0.2.53\n");
 	ck_assert_int_eq(netns_waitpid(pid, &status, 5000), 0);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The caller's other descriptors do not leak into the child. */
+	{
+		int leak[2], out[2];
+		char cmd[64], res[32] = "";
+		char *sh[] = {"sh", "-c", cmd, NULL};
+
+		ck_assert_int_eq(pipe(leak), 0); /* no O_CLOEXEC on purpose */
+		ck_assert_int_eq(pipe(out), 0);
+		snprintf(cmd, sizeof(cmd), "[ -e /proc/self/fd/%d ] && echo leaked || echo clean",
+		         leak[1]);
+		o.out_fd = out[1];
+		ck_assert_int_eq(netns_spawn(path, sh, &o, &pid), 0);
+		close(out[1]);
+		ck_assert_int_gt(read(out[0], res, sizeof(res) - 1), 0);
+		ck_assert_str_eq(res, "clean\n");
+		ck_assert_int_eq(netns_waitpid(pid, NULL, 5000), 0);
+		close(out[0]);
+		close(leak[0]);
+		close(leak[1]);
+	}
 	/* exec failure comes back as an errno, not as a child that exits 127 later */
 	ck_assert_int_eq(netns_spawn(path, bad, NULL, &pid), ENOENT);
 	ck_assert_int_eq(netns_spawn(path, slow, NULL, &pid), 0);

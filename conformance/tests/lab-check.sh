@@ -5,7 +5,7 @@
 #   1. harness faults with small test scenarios (tests/lab-scenarios) and test adapters
 #      (tests/lab-adapters): a well-behaved endpoint passes with --jobs 2; a crashing one
 #      and a hanging one FAIL with the reason; a missing program exits 4; a mock service that
-#      dies is an ERROR (exit 3);
+#      dies is an ERROR (exit 3); --shard 1/2 and 2/2 merge back into one run;
 #   2. SIGINT tears the lab down; after SIGKILL `onsight-conform gc` removes it;
 #   3. S1 against onsight-ref: every check passes (exit 0), captures and reports are written;
 #   4. selftest over S1: every fault S1's checks declare is caught, fault-free passes.
@@ -55,7 +55,16 @@ run_t 3 deadmock quiet T-stop
 unset ONSIGHT_ACCOUNTS
 case $(verdict "$work/deadmock/results.json" T-stop) in
   "error|mock-oam died"*) ;; *) bad "deadmock: $(verdict "$work/deadmock/results.json" T-stop)" ;; esac
-note "harness faults done"
+# --shard splits the selection disjointly; merge puts it back together.
+for i in 1 2; do
+  ONSIGHT_SCENARIOS="$tests/lab-scenarios" "$bin" run --endpoint "$tests/lab-adapters/quiet.json" \
+    --scenario T-stop,T-stop2 --shard $i/2 --out "$work/shard$i" >"$work/shard$i.log" 2>&1 ||
+    bad "shard $i/2: exit $?"
+done
+"$bin" merge --out "$work/merged" "$work/shard1/results.json" "$work/shard2/results.json" \
+  >"$work/merge.log" 2>&1 || bad "merge of the shards: exit $?"
+grep -q "merged 2 parts, 2 scenarios" "$work/merge.log" || bad "merge: $(cat "$work/merge.log")"
+note "harness faults, shards done"
 
 # 2. SIGINT and SIGKILL
 lab_of() { printf 'oc%x0' "$1"; }

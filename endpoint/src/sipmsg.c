@@ -3,7 +3,6 @@
 #include <sys/time.h>
 
 #include <osipparser2/osip_parser.h>
-#include <osipparser2/sdp_message.h>
 
 #include "sipmsg.h"
 
@@ -243,49 +242,78 @@ out:
 	return err;
 }
 
+/* "c=IN IP4 203.0.113.21" (RFC 4566 §5.7): the address, without a multicast /ttl suffix. */
+static int sdp_conn(const char *v, size_t n, char *addr, size_t addrlen)
+{
+	char nettype[8], addrtype[8], a[128], line[200];
+
+	if (n >= sizeof(line))
+		return EINVAL;
+	memcpy(line, v, n);
+	line[n] = '\0';
+	if (sscanf(line, "%7s %7s %127s", nettype, addrtype, a) != 3 ||
+	    strcmp(nettype, "IN") != 0 ||
+	    (strcmp(addrtype, "IP4") != 0 && strcmp(addrtype, "IP6") != 0))
+		return EINVAL;
+	a[strcspn(a, "/")] = '\0';
+	if (strlen(a) >= addrlen || !a[0])
+		return EINVAL;
+	memcpy(addr, a, strlen(a) + 1);
+	return 0;
+}
+
+/* Our own line scanner: libosip2's SDP parser reads past the end of a body whose last line
+ * has no line break (found by fuzz_sipresp), and we need only c= and the first m=audio. */
 int sdp_audio(const char *body, size_t len, char *addr, size_t addrlen, unsigned *port)
 {
-	sdp_message_t *sdp = NULL;
-	char *copy = NULL;
-	int err = EINVAL, i;
-	const char *c = NULL, *p = NULL;
+	char sess[128] = "", media[128] = "";
+	unsigned p = 0;
+	int section = 0; /* 0: session, 1: the first audio stream, 2: any other stream */
+	int seen_audio = 0;
+	size_t off = 0;
 
 	if (!body || !addr || !port || len == 0 || len > 8192)
 		return EINVAL;
-	copy = strndup(body, len);
-	if (!copy)
-		return ENOMEM;
-	if (sdp_message_init(&sdp) != 0) {
-		err = ENOMEM;
-		goto out;
-	}
-	if (sdp_message_parse(sdp, copy) != 0)
-		goto out;
-	for (i = 0; sdp_message_m_media_get(sdp, i); i++) {
-		const char *media = sdp_message_m_media_get(sdp, i);
+	while (off < len) {
+		const char *line = body + off, *nl = memchr(line, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - line) : len - off;
 
-		if (strcmp(media, "audio") != 0)
+		off += n + (nl ? 1 : 0);
+		if (n && line[n - 1] == '\r')
+			n--;
+		if (n < 2 || line[1] != '=')
 			continue;
-		p = sdp_message_m_port_get(sdp, i);
-		c = sdp_message_c_addr_get(sdp, i, 0);
-		if (!c)
-			c = sdp_message_c_addr_get(sdp, -1, 0);
-		break;
-	}
-	if (p && c) {
-		char *end = NULL;
-		unsigned long n = strtoul(p, &end, 10);
+		if (line[0] == 'm') {
+			section = 2;
+			if (!seen_audio && n > 8 && memcmp(line, "m=audio ", 8) == 0) {
+				char num[8];
+				size_t k = 0;
 
-		if (end && !*end && n > 0 && n < 65536 && strlen(c) < addrlen) {
-			memcpy(addr, c, strlen(c) + 1);
-			*port = (unsigned)n;
-			err = 0;
+				for (size_t i = 8;
+				     i < n && line[i] >= '0' && line[i] <= '9' && k < 6; i++)
+					num[k++] = line[i];
+				num[k] = '\0';
+				p = k ? (unsigned)strtoul(num, NULL, 10) : 0;
+				section = seen_audio = 1;
+			}
+		} else if (line[0] == 'c') {
+			char *dst = section == 0 ? sess : section == 1 ? media : NULL;
+
+			if (dst && sdp_conn(line + 2, n - 2, dst, 128) != 0)
+				dst[0] = '\0';
 		}
 	}
-out:
-	sdp_message_free(sdp);
-	free(copy);
-	return err;
+	if (!seen_audio || p == 0 || p > 65535)
+		return EINVAL;
+	{
+		const char *c = media[0] ? media : sess;
+
+		if (!c[0] || strlen(c) >= addrlen)
+			return EINVAL;
+		memcpy(addr, c, strlen(c) + 1);
+	}
+	*port = p;
+	return 0;
 }
 
 void sip_random_token(char *out, size_t n)

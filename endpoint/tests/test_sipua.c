@@ -199,6 +199,33 @@ START_TEST(test_sipua_registers_after_answering_the_digest_challenge)
 }
 END_TEST
 
+START_TEST(test_sipua_refreshes_before_the_granted_lifetime_runs_out)
+{
+	struct fx f;
+	struct sipmsg *m = malloc(sizeof(*m));
+	uint64_t end;
+
+	fx_init(&f, 0, 0);
+	ck_assert_int_eq(sipua_register(f.ua), 0);
+	parse_out(&f, 0, m);
+	/* The registrar grants 2 s: the refresh must leave at 3/4 of it, 1.5 s. */
+	respond(&f, m, 200, "srv",
+	        "Contact: <sip:alice@198.51.100.10:40000;transport=tcp>;expires=2\r\n", NULL);
+	ck_assert_int_eq(f.reg_ok, 1);
+	end = evloop_now_ms() + 3000;
+	while (f.nout < 2 && evloop_now_ms() < end)
+		ck_assert_int_ge(evloop_run_once(f.loop, 100), 0);
+	ck_assert_int_eq(f.nout, 2);
+	ck_assert_uint_ge(evloop_now_ms() + 3000 - end, 1400);
+	parse_out(&f, 1, m);
+	ck_assert_str_eq(m->method, "REGISTER");
+	ck_assert_uint_eq(m->cseq, 2);
+	ck_assert_str_eq(m->call_id, sipua_reg_call_id(f.ua));
+	free(m);
+	fx_fini(&f);
+}
+END_TEST
+
 START_TEST(test_sipua_gives_up_when_credentials_are_refused)
 {
 	struct fx f;
@@ -377,9 +404,34 @@ START_TEST(test_sipua_drops_garbage_and_keeps_working)
 }
 END_TEST
 
+START_TEST(test_sdp_audio_reads_media_connection_and_unterminated_bodies)
+{
+	char addr[64];
+	unsigned port = 0;
+	const char *s1 = "v=0\r\nc=IN IP4 203.0.113.20\r\nm=video 4000 RTP/AVP 96\r\n"
+	                 "c=IN IP4 203.0.113.99\r\nm=audio 15004 RTP/AVP 0\r\n"
+	                 "c=IN IP4 203.0.113.21/127";
+	const char *s2 = "v=0\nc=IN IP6 2001:db8::1\nm=audio 16000 RTP/AVP 0";
+
+	ck_assert_int_eq(sdp_audio(s1, strlen(s1), addr, sizeof(addr), &port), 0);
+	ck_assert_str_eq(addr, "203.0.113.21");
+	ck_assert_uint_eq(port, 15004);
+	ck_assert_int_eq(sdp_audio(s2, strlen(s2), addr, sizeof(addr), &port), 0);
+	ck_assert_str_eq(addr, "2001:db8::1");
+	ck_assert_uint_eq(port, 16000);
+	ck_assert_int_ne(sdp_audio("v=0\r\nm=audio 0 RTP/AVP 0", 24, addr, sizeof(addr), &port), 0);
+	ck_assert_int_ne(sdp_audio("m=audio 5000 RTP/AVP 0", 22, addr, sizeof(addr), &port), 0);
+	ck_assert_int_ne(sdp_audio("c=IN IP4 1.2.3.4\r\nm=audio 99999 RTP/AVP 0", 41, addr,
+	                           sizeof(addr), &port),
+	                 0);
+}
+END_TEST
+
 TU_SUITE("sipua", test_sipua_registers_after_answering_the_digest_challenge,
+         test_sipua_refreshes_before_the_granted_lifetime_runs_out,
          test_sipua_gives_up_when_credentials_are_refused,
          test_sipua_auto_answers_with_media_in_range_and_ends_on_bye,
          test_sipua_places_a_call_through_a_proxy_challenge,
          test_sipua_media_out_of_range_fault_binds_below_the_range,
-         test_sipua_drops_garbage_and_keeps_working)
+         test_sipua_drops_garbage_and_keeps_working,
+         test_sdp_audio_reads_media_connection_and_unterminated_bodies)

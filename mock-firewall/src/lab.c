@@ -1189,7 +1189,7 @@ int fwlab_gc(char *report, size_t len)
 	if (report && len)
 		report[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		char path[256], err[256];
+		char path[1024], err[256];
 		json_t *st = NULL, *o;
 		pid_t pid;
 		unsigned long long start;

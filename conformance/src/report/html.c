@@ -235,7 +235,7 @@ static void selftest(struct buf *b, const json_t *st)
 	buf_puts(b,
 	         "<h2>Self-test: every deliberate fault is caught</h2>\n<table id=\"selftest\">"
 	         "<tr><th>fault</th><th>scenarios</th><th>checks it must trip</th>"
-	         "<th>checks that failed</th><th>caught</th></tr>\n");
+	         "<th>checks that failed only with the fault</th><th>caught</th></tr>\n");
 	json_array_foreach(json_object_get(st, "faults"), i, f)
 	{
 		int caught = json_is_true(json_object_get(f, "caught"));
@@ -247,6 +247,16 @@ static void selftest(struct buf *b, const json_t *st)
 		strlist(b, json_object_get(f, "expect"));
 		buf_puts(b, "</td><td>");
 		strlist(b, json_object_get(f, "tripped"));
+		if (json_array_size(json_object_get(f, "fail_without_fault"))) {
+			buf_puts(b, " <span class=\"muted\">(fail without the fault too: ");
+			strlist(b, json_object_get(f, "fail_without_fault"));
+			buf_puts(b, ")</span>");
+		}
+		if (*str(f, "reason")) {
+			buf_puts(b, " <span class=\"muted\">");
+			buf_esc(b, str(f, "reason"));
+			buf_puts(b, "</span>");
+		}
 		buf_puts(b, "</td>");
 		verdict_cell(b, caught ? V_PASS : V_FAIL);
 		buf_puts(b, "</tr>\n");
@@ -288,7 +298,8 @@ static void checks_table(struct buf *b, const json_t *s)
 		verdict_cell(b, v);
 		buf_puts(b, "<td>");
 		buf_esc(b, str(c, "reason"));
-		if (*str(c, "expected") || *str(c, "observed")) {
+		/* Expected vs observed where it matters: a check that did not pass. */
+		if (strcmp(v, V_PASS) && (*str(c, "expected") || *str(c, "observed"))) {
 			buf_puts(b, "<pre class=\"evo\">expected: ");
 			buf_esc(b, str(c, "expected"));
 			buf_puts(b, "\nobserved: ");

@@ -509,7 +509,7 @@ static int spawn_svc(struct scen *s, const char *name, const char *role, char **
 	s->nsvc++;
 	if (s->ntails < MAX_TAILS && v->journal[0]) {
 		struct tail *t = &s->tails[s->ntails++];
-		snprintf(t->path, sizeof(t->path), "%s", v->journal);
+		str_copy(t->path, v->journal, sizeof(t->path));
 		snprintf(t->inst, sizeof(t->inst), "%s", name);
 	}
 	return 0;
@@ -849,7 +849,7 @@ static int join_keylogs(struct scen *s, char *out, size_t len)
 	FILE *o;
 	long total = 0;
 
-	snprintf(out, len, "%s/keys.log", s->dir);
+	pathf(out, len, "%s/keys.log", s->dir);
 	o = fopen(out, "w");
 	if (!o)
 		return errno;
@@ -1431,7 +1431,7 @@ static void add_journal_artifacts(struct scen *s, json_t *art)
 		                      json_pack("{s:s,s:s,s:s,s:s}", "kind", "journal", "name",
 		                                "endpoint", "path", "endpoint.jsonl", "service",
 		                                adapter_name(s->sp->ad)));
-	else if (pathf(path, sizeof(path), "%s/endpoint.log", s->dir) > 0 && !stat(path, &st) &&
+	else if (!pathf(path, sizeof(path), "%s/endpoint.log", s->dir) && !stat(path, &st) &&
 	         st.st_size > 0)
 		/* Status lines on stdout are the endpoint's journal when it keeps no other. */
 		json_array_append_new(art,
