@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RTP_PTIME_MS 20
 #define RTP_PAYLOAD 160 /* 20 ms of PCMU at 8 kHz */
 #define RTP_BIND_TRIES 64
+#define RTCP_EVERY 250 /* RTP packets between sender reports: 5 s (RFC 3550 §6.2 minimum) */
 
 struct rtp {
 	struct evloop *loop;
@@ -30,7 +32,47 @@ struct rtp {
 	uint16_t seq;
 	uint32_t ts, ssrc;
 	unsigned long tx, rx;
+	unsigned long rtcp_tx;
+	unsigned since_sr;
+	uint32_t octets;
 };
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* RTCP sender report without report blocks (RFC 3550 §6.4.1), from the RTCP port to the
+ * remote RTP port + 1 (§11). Only on the socket path: a tunnelled call carries RTP only. */
+static void send_sr(struct rtp *r)
+{
+	struct sock_addr to = r->remote;
+	struct timespec ts;
+	uint8_t p[28];
+	uint64_t ntp_sec;
+
+	if (r->sendh || r->rtcp_fd < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ntp_sec = (uint64_t)ts.tv_sec + 2208988800u; /* NTP epoch 1900 */
+	p[0] = 0x80; /* V=2, RC=0 */
+	p[1] = 200; /* SR */
+	p[2] = 0;
+	p[3] = 6; /* length in 32-bit words minus one */
+	put32(p + 4, r->ssrc);
+	put32(p + 8, (uint32_t)ntp_sec);
+	put32(p + 12, (uint32_t)(((uint64_t)ts.tv_nsec << 32) / 1000000000u));
+	put32(p + 16, r->ts);
+	put32(p + 20, (uint32_t)r->tx);
+	put32(p + 24, r->octets);
+	sock_addr_set_port(&to, (uint16_t)(sock_addr_port(&r->remote) + 1));
+	if (sendto(r->rtcp_fd, p, sizeof(p), 0, (struct sockaddr *)&to.ss, to.len) ==
+	    (ssize_t)sizeof(p))
+		r->rtcp_tx++;
+}
 
 static int bind_port(unsigned port)
 {
@@ -200,8 +242,14 @@ static void send_one(struct rtp *r)
 		            r->remote.len) == (ssize_t)sizeof(pkt)
 		        ? 0
 		        : errno;
-	if (rc == 0)
+	if (rc == 0) {
 		r->tx++;
+		r->octets += RTP_PAYLOAD;
+	}
+	if (++r->since_sr >= RTCP_EVERY) {
+		r->since_sr = 0;
+		send_sr(r);
+	}
 }
 
 static void on_tick(void *arg)
@@ -223,6 +271,7 @@ int rtp_start(struct rtp *r, const char *host, unsigned port)
 		sock_addr_set_port(&r->remote, (uint16_t)port);
 	}
 	r->have_remote = 1;
+	r->since_sr = RTCP_EVERY / 2; /* first report after half the interval (§6.2) */
 	rtp_stop(r);
 	r->timer = evloop_timer_add(r->loop, RTP_PTIME_MS, on_tick, r);
 	if (!r->timer)

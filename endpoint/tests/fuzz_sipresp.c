@@ -4,6 +4,7 @@
 #include "sipua.h"
 
 #include "onsight/evloop.h"
+#include "onsight/log.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char buf[70000];
 	size_t len;
 
+	log_init("fuzz_sipresp", LOG_LVL_ERR); /* drops are expected: keep them quiet */
 	if (evloop_alloc(&loop))
 		return 0;
 	memset(&c, 0, sizeof(c));

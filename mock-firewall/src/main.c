@@ -254,7 +254,8 @@ static int cmd_rules(struct opts *o)
 	b = nftgen_fw(p);
 	if (o->json || geteuid() != 0) {
 		if (!o->json)
-			printf("# (not root: no scratch namespace to list the rules in nft's syntax;\n"
+			printf("# (not root: no scratch namespace to list the rules in nft's "
+			       "syntax;\n"
 			       "#  this is the nftables JSON batch the lab applies)\n");
 		json_dumpf(b, stdout, JSON_INDENT(2));
 		putchar('\n');

@@ -117,10 +117,24 @@ static json_t *log_stmt(const char *prefix)
 	return json_pack("{s:{s:s}}", "log", "prefix", prefix);
 }
 
+/* nft keeps at most 128 bytes of a comment (NUL included): cut there, on a UTF-8 boundary,
+ * and mark the cut. */
+static void nft_comment_cap(char *c)
+{
+	size_t n = strlen(c);
+
+	if (n <= NFT_COMMENT_MAX)
+		return;
+	n = NFT_COMMENT_MAX - 3;
+	while (n > 0 && ((unsigned char)c[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(c + n, "...", 4);
+}
+
 static json_t *profile_rule(const struct prof_rule *r, size_t idx)
 {
 	json_t *e = json_array();
-	char prefix[64], comment[PROF_MAX_TEXT + 32];
+	char prefix[64], comment[2 * PROF_MAX_TEXT + 48];
 
 	if (r->nsrc)
 		json_array_append_new(
@@ -139,8 +153,10 @@ static json_t *profile_rule(const struct prof_rule *r, size_t idx)
 		json_array_append_new(e, log_stmt(prefix));
 	}
 	json_array_append_new(e, verdict(r->deny ? "drop" : "accept"));
-	snprintf(comment, sizeof(comment), "%s[%zu]%s%s", r->deny ? "deny" : "allow", idx,
-	         r->comment[0] ? ": " : "", r->comment);
+	snprintf(comment, sizeof(comment), "%s[%zu]%s%s%s%s%s", r->deny ? "deny" : "allow", idx,
+	         r->comment[0] ? ": " : "", r->comment, r->to_text[0] ? " (to " : "", r->to_text,
+	         r->to_text[0] ? ")" : "");
+	nft_comment_cap(comment);
 	return rule("inet", NFT_TABLE, "forward", comment, e);
 }
 

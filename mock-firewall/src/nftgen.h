@@ -17,6 +17,7 @@
 #define NFT_TABLE "fwlab"
 #define NFT_IMPAIR_TABLE "fwlab_impair"
 #define NFT_LOG_PREFIX "fwlab-drop "
+#define NFT_COMMENT_MAX 127 /* bytes nft keeps of a rule comment */
 
 /* The whole batch for the fw namespace (new reference), or NULL on ENOMEM. */
 json_t *nftgen_fw(const struct profile *p);

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,7 @@ static int parse_to(struct pctx *c, const json_t *v, struct prof_rule *r)
 	int err = 0;
 
 	r->ndst = 0;
+	r->to_text[0] = '\0';
 	if (!v)
 		return 0;
 	a = as_list(c, v, "to", PROF_MAX_DST, &err);
@@ -239,6 +241,9 @@ static int parse_to(struct pctx *c, const json_t *v, struct prof_rule *r)
 	{
 		const char *s = json_string_value(e);
 		char cidr[24];
+		size_t tl = strlen(r->to_text);
+
+		snprintf(r->to_text + tl, sizeof(r->to_text) - tl, "%s%s", tl ? "," : "", s);
 
 		if (strcmp(s, "any") == 0) {
 			r->ndst = 0;
@@ -726,6 +731,13 @@ int profile_load(struct profile **pp, const char *name, const char *domain, char
 	if (!pp || !name)
 		return EINVAL;
 	rc = profile_find(name, path, sizeof(path));
+	if (!rc) {
+		/* Absolute, so the state file names it for any later command, from any directory. */
+		char abs[PATH_MAX];
+
+		if (realpath(path, abs) && strlen(abs) < sizeof(path))
+			str_copy(path, abs, sizeof(path));
+	}
 	if (rc) {
 		snprintf(err, errlen,
 		         "%s: no such profile (a path, or a name in mock-firewall/profiles/)",

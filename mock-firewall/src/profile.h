@@ -29,6 +29,7 @@ struct prof_ports {
 
 struct prof_rule {
 	char comment[PROF_MAX_TEXT];
+	char to_text[PROF_MAX_TEXT]; /* "to" as written (names, not addresses), for comments */
 	char src[PROF_MAX_SRC][20]; /* CIDR or address, from the role */
 	size_t nsrc; /* 0: any source */
 	char dst[PROF_MAX_DST][20];

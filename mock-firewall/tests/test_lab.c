@@ -704,6 +704,54 @@ START_TEST(test_delay_is_refused_when_the_kernel_has_no_netem)
 }
 END_TEST
 
+/* ---- NAT ---- */
+
+/* The address the internet sees when ep connects to sip:7000 (accepted in-process in net). */
+static void seen_source(struct fwlab *l, char *out, size_t len)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(7000)}, peer;
+	socklen_t pl = sizeof(peer);
+	int one = 1, lfd, cfd, afd;
+	struct pollfd p;
+
+	inet_pton(AF_INET, fwlab_host_addr(l, "sip.librestream.com"), &sin.sin_addr);
+	lfd = netns_socket(fwlab_netns(l, "net"), AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(lfd, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	cfd = netns_socket(fwlab_netns(l, "ep"), AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_ge(cfd, 0);
+	connect(cfd, (struct sockaddr *)&sin, sizeof(sin));
+	p = (struct pollfd){lfd, POLLIN, 0};
+	ck_assert_int_eq(poll(&p, 1, 3000), 1);
+	afd = accept(lfd, (struct sockaddr *)&peer, &pl);
+	ck_assert_int_ge(afd, 0);
+	inet_ntop(AF_INET, &peer.sin_addr, out, (socklen_t)len);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+START_TEST(test_nat_hides_the_lan_unless_the_profile_turns_it_off)
+{
+	struct fwlab *l = up_lab("open", 95);
+	char src[INET_ADDRSTRLEN], err[1024];
+	char *nonat = write_profile("{\"policy\": \"accept\", \"nat\": false}");
+
+	seen_source(l, src, sizeof(src));
+	ck_assert_str_eq(src, "203.0.113.2");
+	ck_assert_msg(fwlab_apply(l, nonat, err, sizeof(err)) == 0, "%s", err);
+	seen_source(l, src, sizeof(src));
+	ck_assert_str_eq(src, "198.51.100.10");
+	ck_assert_int_eq(fwlab_migrate(l, "outside"), 0);
+	seen_source(l, src, sizeof(src));
+	ck_assert_str_eq(src, "192.0.2.10"); /* out routes, it does not translate */
+	ck_assert_int_eq(fwlab_down(l), 0);
+	free(nonat);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lab");
@@ -725,6 +773,7 @@ int main(void)
 	tcase_add_test(tc, test_apply_swaps_rules_and_proxy_live);
 	tcase_add_test(tc, test_loss_and_rate_impair_the_link);
 	tcase_add_test(tc, test_delay_is_refused_when_the_kernel_has_no_netem);
+	tcase_add_test(tc, test_nat_hides_the_lan_unless_the_profile_turns_it_off);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -242,6 +242,7 @@ START_TEST(test_compiled_ruleset_replaces_the_table_atomically)
 	ck_assert(has_rule_comment(e, "link ep: 1% loss"));
 	ck_assert(!has_rule_comment(o, "loss"));
 	ck_assert_ptr_nonnull(strstr(text, "\"numgen\""));
+	ck_assert(has_rule_comment(b, "allow[0]: web"));
 	ck_assert_ptr_nonnull(strstr(text, "\"egress\""));
 	ck_assert(nftgen_has_impair(p, "fw") && nftgen_has_impair(p, "ep") &&
 	          !nftgen_has_impair(p, "out"));
@@ -249,6 +250,45 @@ START_TEST(test_compiled_ruleset_replaces_the_table_atomically)
 	json_decref(b);
 	json_decref(e);
 	json_decref(o);
+	profile_free(p);
+}
+END_TEST
+
+START_TEST(test_rule_comments_name_the_destination_and_fit_nft)
+{
+	char text[1024];
+	struct profile *p;
+	json_t *b;
+	const json_t *cmd;
+	size_t i, seen = 0;
+
+	snprintf(text, sizeof(text),
+	         "{\"policy\":\"drop\",\"allow\":[{\"comment\":\"OAM\",\"to\":"
+	         "\"onsight.librestream.com\"},{\"comment\":\"%s\",\"to\":[\"media*.librestream."
+	         "com\","
+	         "\"teamlink*.librestream.com\",\"tcm*.librestream.com\"]}]}",
+	         "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	         "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	         "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	         "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	         "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9");
+	p = parse_ok(text);
+	b = nftgen_fw(p);
+	ck_assert(has_rule_comment(b, "allow[0]: OAM (to onsight.librestream.com)"));
+	json_array_foreach(json_object_get(b, "nftables"), i, cmd)
+	{
+		const char *c = json_string_value(json_object_get(
+		        json_object_get(json_object_get(cmd, "add"), "rule"), "comment"));
+
+		if (!c)
+			continue;
+		ck_assert_uint_le(strlen(c), NFT_COMMENT_MAX);
+		seen++;
+	}
+	ck_assert(has_rule_comment(b, "allow[1]: \xc3\xa9"));
+	ck_assert(has_rule_comment(b, "..."));
+	ck_assert_uint_ge(seen, 3);
+	json_decref(b);
 	profile_free(p);
 }
 END_TEST
@@ -287,4 +327,5 @@ TU_SUITE("profile", test_every_shipped_profile_loads, test_error_names_file_rule
          test_host_table_follows_the_address_plan, test_domain_moves_the_cloud_names,
          test_glob_matches_like_a_shell, test_rate_accepts_tc_units,
          test_compiled_ruleset_replaces_the_table_atomically,
+         test_rule_comments_name_the_destination_and_fit_nft,
          test_services_get_the_plan_and_the_allow_list)

@@ -47,7 +47,7 @@ static const struct jcfg_key conf_keys[] = {
         K("domain", JCFG_STRLIST, domain, 0, 16, 0, NULL),
         K("sip_port", JCFG_INT, sip_port, 0, 65535, 5060, NULL),
         K("tls_port", JCFG_INT, tls_port, 0, 65535, 5061, NULL),
-        K("stun_port", JCFG_INT, stun_port, -1, 65535, 3478, NULL),
+        K("stun_port", JCFG_INT, stun_port, 0, 65535, 3478, NULL),
         K("cert", JCFG_STRING, cert, 0, 4096, 0, NULL),
         K("key", JCFG_STRING, key, 0, 4096, 0, NULL),
         K("users", JCFG_STRING, users, 0, 4096, 0, NULL),
@@ -106,7 +106,7 @@ static void usage(FILE *f)
 	        "  --media-addr ADDR        relay address (default: the first --listen)\n"
 	        "  --media-range LO-HI      relay ports (default 15000-65000; LO is STUN)\n"
 	        "  --stun-port N            STUN on UDP N of every listen address (default 3478;\n"
-	        "                           0 = ephemeral, -1 = off)\n"
+	        "                           0 = off; the first media port always answers STUN)\n"
 	        "  --peer-user NAME         the built-in peer's user (default peer; \"\" = off)\n"
 	        "  --control PATH           control socket (call USER [S], hangup [ID], status)\n"
 	        "  --events FILE            append the event journal (JSON Lines) to FILE\n"
@@ -324,7 +324,7 @@ static int listen_all(struct sipd *d)
 			fprintf(stderr, "mock-sip: listen %s: %s\n", c->listen[i], strerror(err));
 			return 1;
 		}
-		if (c->stun_port >= 0 && i < ARRAY_SIZE(d->stun)) {
+		if (c->stun_port > 0 && i < ARRAY_SIZE(d->stun)) {
 			sock_addr_set_port(&sa, (uint16_t)c->stun_port);
 			err = stunsrv_open(&d->stun[i], d->loop, d->j, &sa);
 			if (err) {
@@ -347,7 +347,7 @@ static int start_relay(struct sipd *d)
 	struct relay_cfg rc = {.port_min = d->media_min,
 	                       .port_max = d->media_max,
 	                       .max_sessions = (size_t)d->conf.max_calls,
-	                       .stun_on_first_port = d->conf.stun_port >= 0};
+	                       .stun_on_first_port = 1};
 	const char *ma = d->conf.media_addr ? d->conf.media_addr : d->conf.listen[0];
 	int err;
 

@@ -443,6 +443,10 @@ static void peer_request(struct peer *p, struct sipmsg *req, const struct tp_flo
 	if (strcmp(m, "INVITE") == 0)
 		return incoming_invite(p, req, from);
 	if (strcmp(m, "ACK") == 0) {
+		size_t blen = 0;
+		const char *body = sipmsg_body(req->m, &blen);
+		if (d && body) /* late offer: the answer rides in the ACK */
+			media_from_sdp(d, body, blen);
 		if (d && d->ok) {
 			free(d->ok);
 			d->ok = NULL;

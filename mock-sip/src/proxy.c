@@ -405,8 +405,11 @@ static void invite_start(struct proxy *p, struct sipmsg *req, const struct tp_fl
 		return reply(p, req, from, 483, "Too Many Hops");
 	if (!body_is_sdp(req->m))
 		return reply(p, req, from, 415, "Unsupported Media Type");
-	if (call_by_id(p, req->call_id))
+	c = call_by_id(p, req->call_id);
+	if (c && c->state != CALL_ENDED)
 		return reply(p, req, from, 482, "Loop Detected");
+	if (c)
+		call_release(c); /* a new attempt after a failure, with the same Call-ID */
 	c = call_new(p, req);
 	if (!c)
 		return reply(p, req, from, 503, "Service Unavailable");

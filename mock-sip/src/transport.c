@@ -16,6 +16,7 @@
 #define OUTBUF_CAP (256u * 1024u) /* queued output per connection before we give up on it */
 #define OUTBUF_HIGH (64u * 1024u) /* above this, stop reading the peer until it reads ours */
 #define READ_CHUNK 65536
+#define HANDSHAKE_MS 10000
 
 struct listener {
 	struct tp *t;
@@ -104,8 +105,13 @@ static void conn_idle(void *arg)
 
 static void conn_touch(struct conn *c)
 {
+	/* A TLS handshake gets a short deadline: half-open handshakes must not hold slots. */
+	uint64_t ms = (c->ssl && !c->handshaken && HANDSHAKE_MS < c->t->lim.idle_ms)
+	        ? HANDSHAKE_MS
+	        : c->t->lim.idle_ms;
+
 	evloop_timer_cancel(c->t->loop, c->idle_timer);
-	c->idle_timer = evloop_timer_add(c->t->loop, c->t->lim.idle_ms, conn_idle, c);
+	c->idle_timer = evloop_timer_add(c->t->loop, ms, conn_idle, c);
 }
 
 /* >0 moved, 0 would block, -1 closed or failed. */
@@ -255,6 +261,7 @@ static void conn_event(int fd, uint32_t events, void *arg)
 		int h = conn_handshake(c);
 		if (h)
 			return h < 0 ? conn_close(c, "tls handshake failed") : (void)0;
+		conn_touch(c); /* from now on the idle timeout applies */
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		r = conn_read(c);

@@ -29,7 +29,8 @@ free_port() { python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SO
 "$root/scripts/mkcerts" "$tmp/certs" >/dev/null
 base=$(( 20000 + (RANDOM % 1500) * 20 ))
 ev=$tmp/events.jsonl
-"$bin" --listen 127.0.0.1 --listen ::1 --sip-port 0 --tls-port 0 --stun-port 0 \
+stun=$(free_port)
+"$bin" --listen 127.0.0.1 --listen ::1 --sip-port 0 --tls-port 0 --stun-port "$stun" \
   --media-range "$base-$((base + 199))" --users "$root/mock-oam/examples/accounts.json" \
   --cert "$tmp/certs/localhost.pem" --key "$tmp/certs/localhost.key" \
   --control "$tmp/ctl" --events "$ev" 2>"$tmp/server.log" &
@@ -122,7 +123,6 @@ PY
 wait "$bpid" || true
 
 # STUN with coturn's client, on the STUN port and on the first media port.
-stun=$(addr stun 127.)
 for sp in "$stun" "$base"; do
   timeout 20 turnutils_stunclient -p "$sp" 127.0.0.1 >"$tmp/stun-$sp.out" 2>&1 ||
     fail "turnutils_stunclient on $sp: $(tail -n 3 "$tmp/stun-$sp.out")"

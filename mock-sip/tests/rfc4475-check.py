@@ -17,7 +17,7 @@ tmp = tempfile.mkdtemp()
 ev = os.path.join(tmp, "events.jsonl")
 base = 20000 + (os.getpid() % 1500) * 20
 srv = subprocess.Popen([binary, "--listen", "127.0.0.1", "--sip-port", "0", "--tls-port", "0",
-                        "--stun-port", "-1", "--peer-user", "", "--media-range",
+                        "--stun-port", "0", "--peer-user", "", "--media-range",
                         "%d-%d" % (base, base + 99), "--users",
                         os.path.join(root, "mock-oam/examples/accounts.json"),
                         "--events", ev], stderr=open(os.path.join(tmp, "server.log"), "w"))

@@ -381,12 +381,24 @@ static void udp_readable(int fd, uint32_t events, void *arg)
 	}
 }
 
+/* The tunnel's local address with port 0, when it has the destination's family. */
+static int tunnel_source(const struct tunnel *t, const struct sock_addr *dst, struct sock_addr *src)
+{
+	if (sock_local(stream_fd(t->st), src) || src->ss.ss_family != dst->ss.ss_family)
+		return -1;
+	if (src->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&src->ss)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&src->ss)->sin6_port = 0;
+	return 0;
+}
+
 static void chan_open(struct tunnel *t, const struct tl_msg *m)
 {
 	struct tlsrv *srv = t->srv;
 	struct channel *c;
-	struct sock_addr sa;
-	int fd = -1, code = 0;
+	struct sock_addr sa, src;
+	int fd = -1, code = 0, have_src;
 	const char *why = "";
 	char addr[SOCK_ADDR_STRLEN] = "";
 
@@ -433,10 +445,13 @@ static void chan_open(struct tunnel *t, const struct tl_msg *m)
 		why = "destination not allowed";
 		goto out;
 	}
+	/* Leave from the address the tunnel came in on: a SIP server or media relay sees the
+	 * TeamLink server's own host address, not whichever address the route prefers. */
+	have_src = tunnel_source(t, &sa, &src) == 0;
 	if (c->kind == CH_SIP) {
 		SSL *ssl = NULL;
 		int err;
-		fd = sock_connect_tcp(&sa);
+		fd = sock_connect_tcp_from(&sa, have_src ? &src : NULL);
 		if (fd < 0) {
 			code = TL_E_CONNECT_FAILED;
 			why = strerror(-fd);
@@ -468,7 +483,7 @@ static void chan_open(struct tunnel *t, const struct tl_msg *m)
 		struct sock_addr any = {0};
 		any.ss.ss_family = sa.ss.ss_family;
 		any.len = sa.len;
-		fd = sock_bind_udp(&any);
+		fd = sock_bind_udp(have_src ? &src : &any);
 		if (fd < 0) {
 			code = TL_E_INTERNAL;
 			why = strerror(-fd);

@@ -28,6 +28,7 @@ struct stream {
 	uint8_t *q;
 	size_t qoff, qlen, qcap, max_queue;
 	int was_full;
+	int err_code, err_sent;
 	uint64_t kick; /* timer delivering STREAM_UP or buffered TLS data */
 	stream_readable_h *rh;
 	stream_event_h *eh;
@@ -36,6 +37,7 @@ struct stream {
 };
 
 static void on_fd(int fd, uint32_t events, void *arg);
+static void kick(struct stream *s);
 
 static void update(struct stream *s)
 {
@@ -62,6 +64,8 @@ static void update(struct stream *s)
 static void die(struct stream *s, int err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* Marks the stream dead. The STREAM_ERROR event goes out from the loop, never from inside a
+ * call the owner made (stream_write): the owner may free itself in the handler. */
 static void die(struct stream *s, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -72,8 +76,9 @@ static void die(struct stream *s, int err, const char *fmt, ...)
 	vsnprintf(s->err, sizeof(s->err), fmt, ap);
 	va_end(ap);
 	s->dead = 1;
+	s->err_code = err ? err : EIO;
 	evloop_fd_del(s->loop, s->fd);
-	s->eh(s, STREAM_ERROR, err ? err : EIO, s->err, s->arg);
+	kick(s);
 }
 
 static void on_kick(void *arg)
@@ -81,8 +86,13 @@ static void on_kick(void *arg)
 	struct stream *s = arg;
 
 	s->kick = 0;
-	if (s->dead)
+	if (s->dead) {
+		if (!s->err_sent) {
+			s->err_sent = 1;
+			s->eh(s, STREAM_ERROR, s->err_code, s->err, s->arg);
+		}
 		return;
+	}
 	if (s->up == 1) {
 		s->up = 2;
 		s->eh(s, STREAM_UP, 0, NULL, s->arg);
