@@ -221,17 +221,22 @@ static void add_via(struct proxy *p, osip_message_t *m, const struct tp_flow *to
 		osip_via_free(via);
 }
 
-/* RFC 5658 double Record-Route: one entry per side, each in that side's transport. */
+/* RFC 5658 double Record-Route: one entry per side, each in that side's transport (one
+ * entry when both sides would get the same). */
 static void add_record_routes(struct proxy *p, osip_message_t *m, const struct tp_flow *in,
                               const struct tp_flow *out)
 {
 	const struct tp_flow *f[2] = {in, out};
+	char prev[SOCK_ADDR_STRLEN + 64] = "";
 
 	for (int i = 0; i < 2; i++) {
 		char hp[SOCK_ADDR_STRLEN], rr[SOCK_ADDR_STRLEN + 64];
 		osip_record_route_t *r = NULL;
 		our_hostport(p, f[i], hp, sizeof(hp));
 		snprintf(rr, sizeof(rr), "<sip:%s;transport=%s;lr>", hp, tp_kind_name(f[i]->kind));
+		if (strcmp(rr, prev) == 0)
+			break;
+		snprintf(prev, sizeof(prev), "%s", rr);
 		if (osip_record_route_init(&r) == 0 && osip_record_route_parse(r, rr) == 0)
 			osip_list_add(&m->record_routes, r, 0);
 		else

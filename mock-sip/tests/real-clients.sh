@@ -3,7 +3,8 @@
 # run time (IPv4, and IPv6 for SIPp registrations):
 #   SIPp (tests/sipp/*.xml): REGISTER with digest, OPTIONS, and a call to the built-in peer with
 #        RTP echoed through the relay (-rtp_echo), over UDP and over TCP; a call with a
-#        re-INVITE; a call cancelled while a second SIPp (bob) rings;
+#        re-INVITE; a call cancelled while a second SIPp (bob) rings; an answered call from
+#        alice to bob with G.711 played by alice and echoed by bob;
 #   baresip (temp config dir): registers over UDP, TCP and TLS; calls the peer over TLS with
 #        audio from a file; is called by the peer (control socket `call alice 3`) over the
 #        TLS connection it registered on.
@@ -73,6 +74,21 @@ uas=$!
 sipp_run call-cancel u1 127.0.0.1 "127.0.0.1:$udp"
 wait "$uas" || fail "the ringing UAS did not see CANCEL, 487 and ACK"
 echo "sipp CANCEL through the proxy: ok"
+# An answered call between two registered users: bob answers and echoes, alice plays G.711.
+bobport=$(free_port)
+timeout 30 sipp -sf "$here/sipp/register.xml" -inf "$here/sipp/bob.csv" -m 1 -i 127.0.0.1 \
+  -p "$bobport" -nostdin "127.0.0.1:$udp" >"$tmp/bob-reg2.out" 2>&1 || fail "bob register"
+timeout 60 sipp -sf "$here/sipp/uas-answer.xml" -inf "$here/sipp/bob.csv" -m 1 -i 127.0.0.1 \
+  -p "$bobport" -mi 127.0.0.1 -mp "$(free_port)" -rtp_echo -nostdin \
+  -trace_err -error_file "$tmp/bob2.err" >"$tmp/bob2.out" 2>&1 &
+uas=$!
+sed "s|PCAP|$here/sipp/g711a.pcap|" "$here/sipp/call-bob.xml" >"$tmp/call-bob.xml"
+timeout 60 sipp -sf "$tmp/call-bob.xml" -inf "$here/sipp/alice.csv" -m 1 -i 127.0.0.1 \
+  -p "$(free_port)" -mi 127.0.0.1 -mp "$(free_port)" -nostdin -trace_err \
+  -error_file "$tmp/call-bob.err" "127.0.0.1:$udp" >"$tmp/call-bob.out" 2>&1 ||
+  { cat "$tmp/call-bob.err" >&2 2>/dev/null; fail "sipp alice calls bob"; }
+wait "$uas" || fail "bob did not answer and take the BYE"
+echo "sipp alice calls bob with media: ok"
 # IPv6 (the relay stays on the first --listen address, v4).
 sipp_run register u1 ::1 "[::1]:$udp6"
 sipp_run register t1 ::1 "[::1]:$udp6"
@@ -157,7 +173,7 @@ for e in ev:
         legs[e["call_id"]].append(e)
 calls = [e["call_id"] for e in ev if e["event"] == "call" and e["state"] == "answered"]
 print("answered calls:", len(calls))
-assert len(calls) >= 5, calls
+assert len(calls) >= 6, calls
 assert any(e["event"] == "call" and e.get("reason") == "cancelled" for e in ev)
 for cid in calls:
     ls = legs[cid]
