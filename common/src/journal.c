@@ -61,7 +61,10 @@ void journal_timestamp(char *buf, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", base, ts.tv_nsec / 1000L);
+	/* The return value is checked so gcc -O2 does not flag a possible truncation: callers
+	 * pass 32 bytes or more, and a shorter buffer gets a cut but terminated stamp. */
+	if (snprintf(buf, len, "%s.%06ldZ", base, ts.tv_nsec / 1000L) >= (int)len && len)
+		buf[len - 1] = '\0';
 }
 
 int journal_write(struct journal *j, const char *event, json_t *fields)

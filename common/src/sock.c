@@ -221,14 +221,24 @@ int sock_bind_udp(const struct sock_addr *sa)
 
 int sock_connect_tcp(const struct sock_addr *sa)
 {
+	return sock_connect_tcp_from(sa, NULL);
+}
+
+int sock_connect_tcp_from(const struct sock_addr *sa, const struct sock_addr *from)
+{
 	int fd, err, one = 1;
 
-	if (!sa)
+	if (!sa || (from && from->ss.ss_family != sa->ss.ss_family))
 		return -EINVAL;
 	fd = sock_new(sa, SOCK_STREAM);
 	if (fd < 0)
 		return fd;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (from && bind(fd, (const struct sockaddr *)&from->ss, from->len) < 0) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
 	if (connect(fd, (const struct sockaddr *)&sa->ss, sa->len) < 0 && errno != EINPROGRESS) {
 		err = errno;
 		close(fd);

@@ -66,6 +66,40 @@ START_TEST(test_sock_tcp_connects_on_loopback)
 }
 END_TEST
 
+START_TEST(test_sock_tcp_connect_leaves_from_the_given_source)
+{
+	struct sock_addr sa, bound, from, peer;
+	struct sockaddr_in *in;
+	socklen_t plen = sizeof(peer.ss);
+	struct pollfd p;
+	int lfd, cfd, afd;
+
+	ck_assert_int_eq(sock_addr_parse(&sa, "0.0.0.0:0", 0), 0);
+	lfd = sock_listen_tcp(&sa, 4);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(sock_local(lfd, &bound), 0);
+	ck_assert_int_eq(sock_addr_parse(&sa, "127.0.0.1", sock_addr_port(&bound)), 0);
+	/* Any 127/8 address is local on Linux: a second loopback address stands for a host
+	 * with several addresses. */
+	ck_assert_int_eq(sock_addr_parse(&from, "127.0.0.2:0", 0), 0);
+	cfd = sock_connect_tcp_from(&sa, &from);
+	ck_assert_int_ge(cfd, 0);
+	p.fd = lfd;
+	p.events = POLLIN;
+	ck_assert_int_eq(poll(&p, 1, 2000), 1);
+	afd = accept(lfd, (struct sockaddr *)&peer.ss, &plen);
+	ck_assert_int_ge(afd, 0);
+	in = (struct sockaddr_in *)&peer.ss;
+	ck_assert_uint_eq(ntohl(in->sin_addr.s_addr), 0x7f000002u);
+	close(afd);
+	close(cfd);
+	/* A source of the other family is refused before any socket is made. */
+	ck_assert_int_eq(sock_addr_parse(&from, "[::1]:0", 0), 0);
+	ck_assert_int_eq(sock_connect_tcp_from(&sa, &from), -EINVAL);
+	close(lfd);
+}
+END_TEST
+
 START_TEST(test_sock_connect_to_closed_port_reports_refused)
 {
 	struct sock_addr sa, bound;
@@ -120,5 +154,6 @@ START_TEST(test_sock_resolves_localhost)
 END_TEST
 
 TU_SUITE("sock", test_sock_parses_v4_v6_and_default_port, test_sock_rejects_malformed_addresses,
-         test_sock_tcp_connects_on_loopback, test_sock_connect_to_closed_port_reports_refused,
-         test_sock_udp_binds_v6_loopback, test_sock_resolves_localhost)
+         test_sock_tcp_connects_on_loopback, test_sock_tcp_connect_leaves_from_the_given_source,
+         test_sock_connect_to_closed_port_reports_refused, test_sock_udp_binds_v6_loopback,
+         test_sock_resolves_localhost)

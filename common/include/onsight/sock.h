@@ -36,6 +36,9 @@ int sock_bind_udp(const struct sock_addr *sa);
 /* Starts a non-blocking connect; EINPROGRESS is success (wait for EPOLLOUT, then
  * sock_connect_result). */
 int sock_connect_tcp(const struct sock_addr *sa);
+/* The same from a given source address (port 0 = any port): a relay that answers on one of
+ * several addresses of a host leaves from that address too. from NULL = sock_connect_tcp. */
+int sock_connect_tcp_from(const struct sock_addr *sa, const struct sock_addr *from);
 /* 0 when the pending connect succeeded, else the errno it failed with. */
 int sock_connect_result(int fd);
 /* The bound local address of fd. */

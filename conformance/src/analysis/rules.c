@@ -793,7 +793,7 @@ static int verr(char *err, size_t errlen, const char *path, const char *fmt, ...
 static int matcher_validate(const json_t *m, const char *path, char *err, size_t errlen, int depth)
 {
 	const char *key;
-	const json_t *arg;
+	const json_t *arg = NULL;
 	char sub[512];
 
 	if (depth > MAX_DEPTH)

@@ -1,0 +1,35 @@
+/* rtp.h - a minimal RTP audio stream (RFC 3550): PCMU, 20 ms packets, counters.
+ *
+ * The stream binds an even RTP port and the RTCP port above it inside [port_min, port_max]
+ * (RFC 3550 §11). Packets go out on its own socket to the remote address, or, when a sender
+ * is set (TeamLink UDP channel), through that callback; received packets come from the socket
+ * or from rtp_input().
+ */
+#ifndef EP_RTP_H
+#define EP_RTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct evloop;
+struct rtp;
+
+typedef int(rtp_send_h)(void *arg, const uint8_t *buf, size_t len);
+
+/* Binds a port pair within [port_min, port_max] on the wildcard address. below_range picks a
+ * port under port_min instead (fault media-out-of-range). */
+int rtp_alloc(struct rtp **rp, struct evloop *loop, unsigned port_min, unsigned port_max,
+              int below_range) __attribute__((warn_unused_result));
+void rtp_free(struct rtp *r);
+unsigned rtp_local_port(const struct rtp *r);
+/* Routes outgoing packets through h instead of the socket (NULL: back to the socket). */
+void rtp_set_sender(struct rtp *r, rtp_send_h *h, void *arg);
+/* Starts sending every 20 ms to host:port (a numeric address for the socket path). */
+int rtp_start(struct rtp *r, const char *host, unsigned port) __attribute__((warn_unused_result));
+void rtp_stop(struct rtp *r);
+/* A packet received on another path (the tunnel). */
+void rtp_input(struct rtp *r, const uint8_t *buf, size_t len);
+void rtp_counters(const struct rtp *r, unsigned long *tx, unsigned long *rx);
+const char *rtp_remote(const struct rtp *r); /* "host:port" or "" */
+
+#endif

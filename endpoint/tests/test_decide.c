@@ -1,0 +1,158 @@
+/* test_decide - Firewall Detect target, path, server choice and tunnel schemes, with and
+ * without faults (DESIGN §4, note §4 and §5.3). */
+#include "decide.h"
+#include "faults.h"
+
+#include "testutil.h"
+
+#include <string.h>
+
+static void base(struct epconfig *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->transport = EPC_TCP;
+	c->pub = (struct epc_hostport){1, "sip.librestream.com", 5060};
+	c->tl_enabled = 1;
+	c->detect_method = EPC_DETECT_SIP;
+	strcpy(c->tcm[0], "tcm.librestream.com");
+	c->ntcm = 1;
+	strcpy(c->servers[0], "teamlink1.librestream.com");
+	c->nservers = 1;
+	c->port_min = 15000;
+	c->port_max = 65000;
+}
+
+START_TEST(test_detect_runs_only_when_teamlink_is_enabled)
+{
+	struct epconfig c;
+
+	base(&c);
+	ck_assert(decide_detect_runs(&c, 0));
+	c.tl_enabled = 0;
+	ck_assert(!decide_detect_runs(&c, 0));
+	ck_assert(decide_detect_runs(&c, F_PROBE_WHEN_DISABLED));
+}
+END_TEST
+
+START_TEST(test_detect_target_follows_detect_method)
+{
+	struct epconfig c;
+
+	base(&c);
+	ck_assert_str_eq(decide_detect_target(&c, 0), "sip.librestream.com");
+	c.detect_method = EPC_DETECT_TCM;
+	ck_assert_str_eq(decide_detect_target(&c, 0), "tcm.librestream.com");
+	c.detect_method = EPC_DETECT_TEAMLINK;
+	ck_assert_str_eq(decide_detect_target(&c, 0), "teamlink1.librestream.com");
+	c.nservers = 0;
+	ck_assert_ptr_null(decide_detect_target(&c, 0));
+}
+END_TEST
+
+START_TEST(test_wrong_detect_target_fault_probes_another_server)
+{
+	struct epconfig c;
+
+	base(&c);
+	ck_assert_str_eq(decide_detect_target(&c, F_WRONG_DETECT_TARGET), "tcm.librestream.com");
+	c.detect_method = EPC_DETECT_TCM;
+	ck_assert_str_eq(decide_detect_target(&c, F_WRONG_DETECT_TARGET), "sip.librestream.com");
+}
+END_TEST
+
+START_TEST(test_probe_plan_adds_tls_only_for_tls_transport)
+{
+	struct epconfig c;
+	struct probe_plan p[4];
+
+	base(&c);
+	ck_assert_uint_eq(decide_probes(&c, p), 3);
+	ck_assert_str_eq(p[0].proto, "tcp-sip");
+	ck_assert_uint_eq(p[0].port, 5060);
+	ck_assert_str_eq(p[1].proto, "stun");
+	ck_assert_uint_eq(p[1].port, 3478);
+	ck_assert_uint_eq(p[2].port, 15000);
+	c.transport = EPC_TLS;
+	ck_assert_uint_eq(decide_probes(&c, p), 4);
+	ck_assert_str_eq(p[1].proto, "tls-sip");
+	ck_assert_uint_eq(p[1].port, 5061);
+}
+END_TEST
+
+START_TEST(test_path_is_direct_when_open_and_teamlink_when_closed)
+{
+	struct epconfig c;
+	const char *why;
+
+	base(&c);
+	ck_assert_int_eq(decide_path(&c, 0, 1, 1, &why), PATH_DIRECT);
+	ck_assert_int_eq(decide_path(&c, 0, 1, 0, &why), PATH_TEAMLINK);
+	ck_assert_int_eq(decide_path(&c, F_NO_TEAMLINK_FALLBACK, 1, 0, &why), PATH_DIRECT);
+	ck_assert_int_eq(decide_path(&c, F_TEAMLINK_ALWAYS, 1, 1, &why), PATH_TEAMLINK);
+	c.tl_enabled = 0;
+	ck_assert_int_eq(decide_path(&c, 0, 1, 0, &why), PATH_DIRECT);
+	ck_assert_int_eq(decide_path(&c, F_TEAMLINK_ALWAYS, 1, 0, &why), PATH_DIRECT);
+}
+END_TEST
+
+START_TEST(test_server_choice_asks_private_only_when_both_are_set)
+{
+	struct epconfig c;
+	const char *why;
+
+	base(&c);
+	ck_assert_int_eq(decide_server(&c, 0, &why), CHOOSE_PUBLIC);
+	c.priv = (struct epc_hostport){1, "vcs-control.corp.example", 5060};
+	ck_assert_int_eq(decide_server(&c, 0, &why), CHOOSE_ASK_PRIVATE);
+	ck_assert_int_eq(decide_server(&c, F_SKIP_OPTIONS_PROBE, &why), CHOOSE_PUBLIC);
+	ck_assert_int_eq(decide_server(&c, F_REGISTER_PRIVATE_ONLY, &why), CHOOSE_PRIVATE);
+	c.pub.set = 0;
+	ck_assert_int_eq(decide_server(&c, 0, &why), CHOOSE_PRIVATE);
+}
+END_TEST
+
+START_TEST(test_schemes_follow_connection_and_fault)
+{
+	struct epconfig c;
+	const char *s[2];
+
+	base(&c);
+	ck_assert_uint_eq(decide_schemes(&c, 0, s), 2);
+	ck_assert_str_eq(s[0], "https");
+	ck_assert_str_eq(s[1], "http");
+	c.connection = EPC_CONN_HTTPS;
+	ck_assert_uint_eq(decide_schemes(&c, 0, s), 1);
+	ck_assert_str_eq(s[0], "https");
+	c.connection = EPC_CONN_HTTP;
+	ck_assert_uint_eq(decide_schemes(&c, 0, s), 1);
+	ck_assert_str_eq(s[0], "http");
+	c.connection = EPC_CONN_AUTO;
+	ck_assert_uint_eq(decide_schemes(&c, F_HTTP_BEFORE_HTTPS, s), 2);
+	ck_assert_str_eq(s[0], "http");
+}
+END_TEST
+
+START_TEST(test_every_fault_has_a_name_that_parses_back)
+{
+	unsigned i, seen = 0;
+
+	ck_assert_uint_eq(fault_count(), 11);
+	for (i = 0; i < fault_count(); i++) {
+		unsigned b = fault_bit(i);
+
+		ck_assert_uint_eq(fault_parse(fault_name(b)), b);
+		ck_assert_ptr_nonnull(fault_describe(b));
+		ck_assert_uint_eq(seen & b, 0);
+		seen |= b;
+	}
+	ck_assert_uint_eq(fault_parse("no-such-fault"), 0);
+}
+END_TEST
+
+TU_SUITE("decide", test_detect_runs_only_when_teamlink_is_enabled,
+         test_detect_target_follows_detect_method,
+         test_wrong_detect_target_fault_probes_another_server,
+         test_probe_plan_adds_tls_only_for_tls_transport,
+         test_path_is_direct_when_open_and_teamlink_when_closed,
+         test_server_choice_asks_private_only_when_both_are_set,
+         test_schemes_follow_connection_and_fault, test_every_fault_has_a_name_that_parses_back)
