@@ -419,9 +419,9 @@ static char *dump(const json_t *j)
 
 char *event_summary(const json_t *ev)
 {
-	static const char *const keys[] = {"method",    "status", "sni",   "uri",    "host",
-	                                   "port",      "result", "state", "user",   "scheme",
-	                                   "via_proxy", "chosen", "path",  "packets"};
+	static const char *const keys[] = {
+	        "method", "status", "sni",       "uri",    "host", "port",    "result", "state",
+	        "user",   "scheme", "via_proxy", "chosen", "path", "packets", "source", "client"};
 	struct sbuf b = {0};
 	char buf[64];
 	const char *s;
