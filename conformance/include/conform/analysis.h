@@ -222,7 +222,8 @@ json_t *conform_coverage(struct conform_scenario *const *list, size_t n);
  *     [--caps a,b,c] [--scenarios DIR] [--timeline FILE] [--json FILE] [--quiet]
  * CAPTURE is PATH or NAME=PATH (NAME = capture/link name used in the timeline).
  * argv[0] is the subcommand name. Prints the verdicts; returns the process exit code:
- * 0 all pass (or n/a), 1 a check failed, 2 usage/configuration error, 3 unreadable input. */
+ * 0 all pass (or n/a), 1 a check failed (or could not be evaluated), 2 usage/configuration
+ * error, 3 unreadable input. */
 int conform_analyze_main(int argc, char **argv);
 
 #endif
