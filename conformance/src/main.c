@@ -264,7 +264,15 @@ static void rebase_dirs(json_t *r, const char *results_path, const char *out_abs
 		return;
 	snprintf(base, sizeof(base), "%s", rp);
 	free(rp);
-	json_array_foreach(json_object_get(r, "scenarios"), i, s)
+	json_t *all = json_array();
+	json_array_extend(all, json_object_get(r, "scenarios"));
+	json_t *f;
+	size_t fi;
+	json_array_foreach(json_object_get(json_object_get(r, "selftest"), "faults"), fi, f)
+	{
+		json_array_extend(all, json_object_get(f, "runs"));
+	}
+	json_array_foreach(all, i, s)
 	{
 		const char *d = json_string_value(json_object_get(s, "dir"));
 		if (!d || d[0] == '/')
@@ -275,6 +283,7 @@ static void rebase_dirs(json_t *r, const char *results_path, const char *out_abs
 		else
 			json_object_set_new(s, "dir", json_string(full));
 	}
+	json_decref(all);
 }
 
 static int cmd_merge(int argc, char **argv)
