@@ -359,6 +359,40 @@ START_TEST(test_proxy_retransmits_invite_over_udp_until_provisional)
 }
 END_TEST
 
+START_TEST(test_registrar_caps_contacts_per_user_replacing_the_oldest)
+{
+	struct fx f;
+	char resp[4096];
+
+	fx_up(&f, 60); /* max_contacts is 2 here */
+	ck_assert_int_eq(do_register(&f, "<sip:alice@192.0.2.10>", "300", resp, sizeof(resp)), 200);
+	ck_assert_int_eq(do_register(&f, "<sip:alice@192.0.2.11>", "300", resp, sizeof(resp)), 200);
+	ck_assert_int_eq(do_register(&f, "<sip:alice@192.0.2.12>", "300", resp, sizeof(resp)), 200);
+	ck_assert_int_eq((int)registrar_binding_count(f.reg), 2);
+	ck_assert_ptr_null(strstr(resp, "<sip:alice@192.0.2.10>"));
+	ck_assert_ptr_nonnull(strstr(resp, "<sip:alice@192.0.2.11>"));
+	ck_assert_ptr_nonnull(strstr(resp, "<sip:alice@192.0.2.12>"));
+	fx_down(&f);
+}
+END_TEST
+
+START_TEST(test_registrar_refuses_users_of_other_domains)
+{
+	struct fx f;
+	char resp[4096];
+	const char *reg = "REGISTER sip:example.com SIP/2.0\r\n"
+	                  "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKd1\r\n"
+	                  "From: <sip:alice@example.com>;tag=t\r\nTo: <sip:alice@example.com>\r\n"
+	                  "Call-ID: d1\r\nCSeq: 1 REGISTER\r\nMax-Forwards: 70\r\n"
+	                  "Contact: <sip:alice@192.0.2.10>\r\nContent-Length: 0\r\n\r\n";
+
+	fx_up(&f, 60);
+	ck_assert_int_eq(exchange(&f, reg, resp, sizeof(resp)), 404);
+	ck_assert_int_eq((int)registrar_binding_count(f.reg), 0);
+	fx_down(&f);
+}
+END_TEST
+
 static const char *stun_pw(void *arg, const char *user)
 {
 	(void)arg;
@@ -420,4 +454,6 @@ TU_SUITE("sip_server", test_registrar_challenges_then_binds_with_digest,
          test_registrar_keeps_multiple_contacts_and_unregisters, test_registrar_expires_bindings,
          test_options_answered_with_allow_accept_supported,
          test_invite_for_unregistered_user_gets_480, test_stun_server_checks_message_integrity,
-         test_proxy_retransmits_invite_over_udp_until_provisional)
+         test_proxy_retransmits_invite_over_udp_until_provisional,
+         test_registrar_caps_contacts_per_user_replacing_the_oldest,
+         test_registrar_refuses_users_of_other_domains)
