@@ -8,6 +8,7 @@
 #include "report.h"
 #include "runner.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_IDS 256
@@ -36,7 +39,7 @@ static const char usage_text[] =
         "        declare it, and the fault-free endpoint must pass everything\n"
         "  merge [--out DIR] [--junit F] [--json F] [--html F] RESULTS.json...\n"
         "        combine the results.json of shards into one set of reports\n"
-        "  gc    remove labs left behind by a runner that was killed\n"
+        "  gc    remove labs (and scratch folders) left behind by a killed runner\n"
         "  check-lab\n"
         "        exit 0 if network namespaces can be created here, else 3 and the reason\n"
         "  help | --help, version | --version\n"
@@ -264,7 +267,15 @@ static void rebase_dirs(json_t *r, const char *results_path, const char *out_abs
 		return;
 	snprintf(base, sizeof(base), "%s", rp);
 	free(rp);
-	json_array_foreach(json_object_get(r, "scenarios"), i, s)
+	json_t *all = json_array();
+	json_array_extend(all, json_object_get(r, "scenarios"));
+	json_t *f;
+	size_t fi;
+	json_array_foreach(json_object_get(json_object_get(r, "selftest"), "faults"), fi, f)
+	{
+		json_array_extend(all, json_object_get(f, "runs"));
+	}
+	json_array_foreach(all, i, s)
 	{
 		const char *d = json_string_value(json_object_get(s, "dir"));
 		if (!d || d[0] == '/')
@@ -275,6 +286,7 @@ static void rebase_dirs(json_t *r, const char *results_path, const char *out_abs
 		else
 			json_object_set_new(s, "dir", json_string(full));
 	}
+	json_decref(all);
 }
 
 static int cmd_merge(int argc, char **argv)
@@ -348,6 +360,42 @@ out:
 	return code;
 }
 
+/* Removes the scratch folders (/tmp/onsight-conform.<prefix>: mock-sip control sockets) of
+ * killed runs: no lab with that prefix any more, and untouched for a minute (a job creates
+ * its folder just before its lab, and removes it just after). */
+static void gc_rundirs(void)
+{
+	DIR *d = opendir("/tmp");
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	while (d && (e = readdir(d))) {
+		char dir[PATH_MAX], state[PATH_MAX], f[PATH_MAX * 2];
+		struct stat st;
+		if (strncmp(e->d_name, "onsight-conform.", 16) || strchr(e->d_name + 16, '/'))
+			continue;
+		snprintf(dir, sizeof(dir), "/tmp/%s", e->d_name);
+		snprintf(state, sizeof(state), "%s/%.64s.json", FWLAB_STATE_DIR, e->d_name + 16);
+		if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || now - st.st_mtime < 60 ||
+		    !access(state, F_OK))
+			continue;
+		DIR *in = opendir(dir);
+		struct dirent *x;
+		while (in && (x = readdir(in))) {
+			if (x->d_name[0] == '.')
+				continue;
+			snprintf(f, sizeof(f), "%s/%s", dir, x->d_name);
+			unlink(f);
+		}
+		if (in)
+			closedir(in);
+		if (!rmdir(dir))
+			printf("removed run folder %s\n", dir);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int cmd_gc(int argc, char **argv)
 {
 	char report[4096] = "";
@@ -358,6 +406,7 @@ static int cmd_gc(int argc, char **argv)
 		return usage_err("gc takes no arguments%s", "");
 	e = fwlab_gc(report, sizeof(report));
 	fputs(*report ? report : "onsight-conform: no stale labs\n", stdout);
+	gc_rundirs();
 	return e ? EXIT_HARNESS : 0;
 }
 

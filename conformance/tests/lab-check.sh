@@ -8,6 +8,7 @@
 #      dies is an ERROR (exit 3); --shard 1/2 and 2/2 merge back into one run;
 #   2. SIGINT tears the lab down; after SIGKILL `onsight-conform gc` removes it;
 #   3. S1 against onsight-ref: every check passes (exit 0), captures and reports are written;
+#      S1 against baresip: n/a for what it does not declare, a call answered with media;
 #   4. selftest over S1: every fault S1's checks declare is caught, fault-free passes.
 set -uo pipefail
 bin=$(realpath "$1") work=$2
@@ -118,6 +119,32 @@ fi
 xmllint --noout --schema "$tests/junit.xsd" "$work/s1/junit.xml" 2>/dev/null || bad "S1: junit.xml invalid"
 grep -q '<svg class="ladder"' "$work/s1/report.html" || bad "S1: no ladder in report.html"
 note "S1 done"
+
+# 3b. S1 against baresip (Debian): no OAM login and no call-out declared, so those checks are
+# n/a with the reason; it registers and answers the peer's call with media both ways.
+if command -v baresip >/dev/null; then
+  "$bin" run --endpoint "$tests/../adapters/baresip.json" --scenario S1 --out "$work/baresip" \
+    >"$work/baresip.log" 2>&1
+  python3 - "$work/baresip/results.json" <<'PY' || bad "baresip: $(tail -1 "$work/baresip.log")"
+import json, sys
+s = json.load(open(sys.argv[1]))["scenarios"][0]
+v = {c["id"]: c for c in s["checks"]}
+problems = []
+for cid in ("S1.1", "S1.2", "S1.3"):
+    if v[cid]["verdict"] != "na" or "capability oam-login not declared" not in v[cid].get("reason", ""):
+        problems.append("%s %s %s" % (cid, v[cid]["verdict"], v[cid].get("reason", "")))
+if v["S1.8b"]["verdict"] != "na":
+    problems.append("S1.8b not n/a")
+for cid in ("S1.8a", "S1.9b"):
+    if v[cid]["verdict"] != "pass":
+        problems.append("%s %s (answering a call with media)" % (cid, v[cid]["verdict"]))
+if problems:
+    print("lab-check: baresip:", "; ".join(problems)); sys.exit(1)
+PY
+else
+  bad "baresip is not installed (scripts/setup installs it)"
+fi
+note "baresip done"
 
 # 4. selftest over S1
 "$bin" selftest --scenario S1 --jobs 2 --out "$work/selftest" >"$work/selftest.log" 2>&1; code=$?

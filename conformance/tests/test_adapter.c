@@ -159,6 +159,17 @@ START_TEST(test_adapter_rejects_unknown_keys_placeholders_and_capabilities)
 	                           "\"ready\":{\"stdout\":\"(\"}}"),
 	                 EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "bad regex"));
+	/* Patterns that would overflow regcomp's stack or memory are refused up front. */
+	ck_assert_int_eq(parse_err("{\"name\":\"x\",\"command\":[\"ep\"],"
+	                           "\"ready\":{\"stdout\":\"(((((((((a)))))))))\"}}"),
+	                 EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "nested deeper"));
+	ck_assert_int_eq(parse_err("{\"name\":\"x\",\"command\":[\"ep\"],"
+	                           "\"ready\":{\"stdout\":\"(a{255}){2}\"}}"),
+	                 EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "interval bound"));
+	adapter_free(parse_ok("{\"name\":\"x\",\"command\":[\"ep\"],"
+	                      "\"ready\":{\"stdout\":\"^\\\\{[(]{1,3}x{2}\"}}"));
 	ck_assert_int_eq(parse_err("{\"name\":\"x\",\"command\":[\"ep\"],"
 	                           "\"ready\":{\"journal\":\"mock-dns\",\"event\":\"x\"}}"),
 	                 EINVAL);

@@ -242,7 +242,22 @@ static void selftest(struct buf *b, const json_t *st)
 		buf_puts(b, "<tr><td>");
 		buf_esc(b, str(f, "fault"));
 		buf_puts(b, "</td><td>");
-		strlist(b, json_object_get(f, "scenarios"));
+		if (json_array_size(json_object_get(f, "runs"))) {
+			/* Each faulty run links to its own captures and logs. */
+			const json_t *run;
+			size_t k;
+			json_array_foreach(json_object_get(f, "runs"), k, run)
+			{
+				buf_puts(b, k ? ", " : "");
+				link(b, *str(run, "dir") ? str(run, "dir") : "#",
+				     str(run, "scenario"));
+				buf_puts(b, " (");
+				buf_esc(b, str(run, "verdict"));
+				buf_puts(b, ")");
+			}
+		} else {
+			strlist(b, json_object_get(f, "scenarios"));
+		}
 		buf_puts(b, "</td><td>");
 		strlist(b, json_object_get(f, "expect"));
 		buf_puts(b, "</td><td>");
