@@ -234,6 +234,9 @@ int sock_connect_tcp_from(const struct sock_addr *sa, const struct sock_addr *fr
 	if (fd < 0)
 		return fd;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* The port is chosen at connect(), with the 4-tuple known, not reserved at bind(). */
+	if (from)
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 	if (from && bind(fd, (const struct sockaddr *)&from->ss, from->len) < 0) {
 		err = errno;
 		close(fd);
