@@ -176,12 +176,16 @@ static void sip_response(struct app *a, const char *msg, size_t len)
 
 	if (len < 12 || strncmp(msg, "SIP/2.0 ", 8))
 		return; /* a request from the server: not expected in a probe */
-	status = atoi(msg + 8);
+	/* The framed message is not NUL-terminated: read the three status digits by hand. */
+	status = 0;
+	for (size_t i = 8; i < 11; i++)
+		status = status * 10 + (msg[i] >= '0' && msg[i] <= '9' ? msg[i] - '0' : 0);
 	header_value(msg, len, "CSeq", cseq, sizeof(cseq));
 	method = strchr(cseq, ' ') ? strchr(cseq, ' ') + 1 : cseq;
 	{
 		char line[128];
-		snprintf(line, sizeof(line), "%.*s", (int)strcspn(msg, "\r\n"), msg);
+		const char *eol = memchr(msg, '\r', len);
+		snprintf(line, sizeof(line), "%.*s", (int)(eol ? (size_t)(eol - msg) : len), msg);
 		emit("sip.response", "{s:i, s:s, s:s}", "status", status, "method", method, "line",
 		     line);
 	}
