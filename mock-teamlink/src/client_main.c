@@ -12,6 +12,7 @@
 #include "onsight/tls.h"
 #include "onsight/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include "onsight/journal.h"
@@ -142,6 +143,15 @@ static void sip_send(struct app *a, const char *method, const char *auth)
 		     (int)a->cseq);
 }
 
+/* strncasecmp would read the message as a C string; it has no terminator. */
+static int prefix_caseeq(const char *p, const char *name, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tolower((unsigned char)p[i]) != tolower((unsigned char)name[i]))
+			return 0;
+	return 1;
+}
+
 static const char *header_value(const char *msg, size_t len, const char *name, char *out,
                                 size_t cap)
 {
@@ -152,7 +162,7 @@ static const char *header_value(const char *msg, size_t len, const char *name, c
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
 			break;
-		if ((size_t)(eol - p) > nl + 1 && !strncasecmp(p, name, nl) && p[nl] == ':') {
+		if ((size_t)(eol - p) > nl + 1 && prefix_caseeq(p, name, nl) && p[nl] == ':') {
 			const char *v = p + nl + 1;
 			size_t vl;
 			while (*v == ' ')
