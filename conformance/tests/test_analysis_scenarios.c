@@ -156,7 +156,7 @@ START_TEST(test_loader_rejects_mistakes_and_says_where)
 	                 0);
 	ck_assert_msg(strstr(err, "bad regular expression"), "%s", err);
 	ck_assert_int_ne(load_edit("{\"kind\":\"tls.client_hello\"}",
-	                           "{\"dst_ip\":{\"cidr\":\"10.0.0.0/33\"}}", err, sizeof(err)),
+	                           "{\"dst_ip\":{\"cidr\":\"203.0.113.0/33\"}}", err, sizeof(err)),
 	                 0);
 	ck_assert_msg(strstr(err, "not an address or CIDR"), "%s", err);
 	ck_assert_int_ne(load_edit("\"to\":\"outside\"", "\"to\":\"mars\"", err, sizeof(err)), 0);
