@@ -127,11 +127,12 @@ static char *token(long exp_in)
 
 static void start_peer(struct env *e)
 {
-	char *bin = tu_build_path("mock-teamlink/teamlink-sippeer"), *out, *t;
+	char *bin = tu_build_path("mock-teamlink/teamlink-sippeer"), *out, *err, *t;
 	char *argv[] = {bin, NULL};
 
 	ck_assert_int_ge(asprintf(&out, "%s/peer.out", e->dir), 0);
-	e->peer = spawn(argv, out, NULL);
+	ck_assert_int_ge(asprintf(&err, "%s/peer.err", e->dir), 0);
+	e->peer = spawn(argv, out, err);
 	ck_assert_msg(wait_text(out, "\"udp\"", 5000), "SIP peer did not start");
 	t = slurp(out);
 	ck_assert_int_eq(sscanf(t,
@@ -140,6 +141,7 @@ static void start_peer(struct env *e)
 	                 3);
 	free(t);
 	free(out);
+	free(err);
 	free(bin);
 }
 
@@ -248,10 +250,24 @@ static void env_up(struct env *e, const char *extra)
 	env_up_at(e, extra, "127.0.0.1:0");
 }
 
+/* The SIP peer is a test tool: a sanitizer report on its stderr fails the test, with the report. */
+static void check_peer_stderr(const struct env *e)
+{
+	char *path, *t;
+
+	ck_assert_int_ge(asprintf(&path, "%s/peer.err", e->dir), 0);
+	t = slurp(path);
+	free(path);
+	if (strstr(t, "Sanitizer"))
+		ck_abort_msg("teamlink-sippeer: %.3000s", t);
+	free(t);
+}
+
 static void env_down(struct env *e)
 {
 	stop(&e->proxy);
 	stop(&e->peer);
+	check_peer_stderr(e);
 	if (e->srv > 0) {
 		kill(e->srv, SIGTERM);
 		/* a clean exit: under ASan a leak makes this non-zero */
@@ -294,6 +310,8 @@ static int run_client(struct env *e, const char *scheme, const char *host, int v
 	ck_assert_int_ge(asprintf(&out, "%s/client.out", e->dir), 0);
 	ck_assert_int_ge(asprintf(&errf, "%s/client.err", e->dir), 0);
 	rc = reap(spawn(argv, out, errf), 30000);
+	if (rc != 0)
+		check_peer_stderr(e);
 	*outp = slurp(out);
 	free(out);
 	free(errf);
@@ -535,6 +553,8 @@ static void open_sip(struct lib *l, struct env *e, struct tlc_chan **cp)
 	ck_assert_int_eq(l->opened, 1);
 	ck_assert_int_eq(tlc_send(*cp, opt, strlen(opt)), 0);
 	RUN_UNTIL(l, strstr(l->data, "SIP/2.0 200"), 5000);
+	if (!strstr(l->data, "SIP/2.0 200"))
+		check_peer_stderr(e);
 	ck_assert_msg(strstr(l->data, "SIP/2.0 200"), "no answer to OPTIONS: %s", l->data);
 }
 

@@ -149,7 +149,8 @@ static void on_conn(int fd, uint32_t events, void *arg)
 				break;
 			continue;
 		}
-		snprintf(method, sizeof(method), "%.*s", (int)strcspn(msg, " "), msg);
+		const char *sp = memchr(msg, ' ', len); /* msg is not NUL-terminated */
+		snprintf(method, sizeof(method), "%.*s", (int)(sp ? (size_t)(sp - msg) : len), msg);
 		printf("{\"method\":\"%s\",\"source\":\"%s\"}\n", method, c->src);
 		fflush(stdout);
 		if (!strcmp(method, "REGISTER")) {
