@@ -5,6 +5,7 @@
 #include "httpd.h"
 
 #include "onsight/evloop.h"
+#include "onsight/cliconf.h"
 #include "onsight/jsoncfg.h"
 #include "onsight/journal.h"
 #include "onsight/log.h"
@@ -105,160 +106,16 @@ static void usage(FILE *f)
 	        "configuration.\n");
 }
 
-enum {
-	OPT_LISTEN = 256,
-	OPT_HTTP_LISTEN,
-	OPT_CERT,
-	OPT_KEY,
-	OPT_ACCOUNTS,
-	OPT_SECRET,
-	OPT_EVENTS,
-	OPT_KEYLOG,
-	OPT_TTL,
-	OPT_CONFIG,
-	OPT_CHECK,
-	OPT_LOGLEVEL,
-	OPT_HELP,
-	OPT_VERSION,
+static const struct cliconf_flag flags[] = {
+        {"listen", "listen", JCFG_STRLIST},    {"http-listen", "http_listen", JCFG_STRLIST},
+        {"cert", "cert", JCFG_STRING},         {"key", "key", JCFG_STRING},
+        {"accounts", "accounts", JCFG_STRING}, {"jwt-secret-file", "jwt_secret_file", JCFG_STRING},
+        {"events", "events", JCFG_STRING},     {"keylog", "keylog", JCFG_STRING},
+        {"token-ttl", "token_ttl", JCFG_INT},  {"log-level", "log_level", JCFG_STRING},
 };
 
-static const struct option long_opts[] = {
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        {"http-listen", required_argument, NULL, OPT_HTTP_LISTEN},
-        {"cert", required_argument, NULL, OPT_CERT},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"accounts", required_argument, NULL, OPT_ACCOUNTS},
-        {"jwt-secret-file", required_argument, NULL, OPT_SECRET},
-        {"events", required_argument, NULL, OPT_EVENTS},
-        {"keylog", required_argument, NULL, OPT_KEYLOG},
-        {"token-ttl", required_argument, NULL, OPT_TTL},
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"check-config", no_argument, NULL, OPT_CHECK},
-        {"log-level", required_argument, NULL, OPT_LOGLEVEL},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-};
-
-/* Flags are collected into a JSON object shaped like the config file, then merged over
- * it, so both go through the same table of keys, bounds and defaults. */
-static int flag_set(json_t *flags, const char *key, const char *val, int list)
-{
-	if (list) {
-		json_t *a = json_object_get(flags, key);
-		if (!a) {
-			a = json_array();
-			json_object_set_new(flags, key, a);
-		}
-		return json_array_append_new(a, json_string(val));
-	}
-	return json_object_set_new(flags, key, json_string(val));
-}
-
-static int flag_int(json_t *flags, const char *key, const char *val)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(val, &end, 10);
-	if (errno || *end || end == val) {
-		fprintf(stderr, "mock-oam: --%s: \"%s\" is not a number\n", key, val);
-		return -1;
-	}
-	return json_object_set_new(flags, key, json_integer(v));
-}
-
-static int parse_args(int argc, char **argv, json_t *flags, const char **config, int *check)
-{
-	int c;
-
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
-		int rc = 0;
-		switch (c) {
-		case OPT_LISTEN:
-			rc = flag_set(flags, "listen", optarg, 1);
-			break;
-		case OPT_HTTP_LISTEN:
-			rc = flag_set(flags, "http_listen", optarg, 1);
-			break;
-		case OPT_CERT:
-			rc = flag_set(flags, "cert", optarg, 0);
-			break;
-		case OPT_KEY:
-			rc = flag_set(flags, "key", optarg, 0);
-			break;
-		case OPT_ACCOUNTS:
-			rc = flag_set(flags, "accounts", optarg, 0);
-			break;
-		case OPT_SECRET:
-			rc = flag_set(flags, "jwt_secret_file", optarg, 0);
-			break;
-		case OPT_EVENTS:
-			rc = flag_set(flags, "events", optarg, 0);
-			break;
-		case OPT_KEYLOG:
-			rc = flag_set(flags, "keylog", optarg, 0);
-			break;
-		case OPT_LOGLEVEL:
-			rc = flag_set(flags, "log_level", optarg, 0);
-			break;
-		case OPT_TTL:
-			rc = flag_int(flags, "token_ttl", optarg);
-			break;
-		case OPT_CONFIG:
-			*config = optarg;
-			break;
-		case OPT_CHECK:
-			*check = 1;
-			break;
-		case OPT_HELP:
-			usage(stdout);
-			exit(0);
-		case OPT_VERSION:
-			printf("mock-oam %s\n", ONSIGHT_VERSION);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-		if (rc)
-			return -1;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "mock-oam: unexpected argument \"%s\"\n", argv[optind]);
-		return -1;
-	}
-	return 0;
-}
-
-static int load_conf(struct oam *o, int argc, char **argv, int *check)
-{
-	json_t *flags = json_object(), *root = NULL;
-	const char *config = NULL;
-	char err[512];
-	int rc = -1;
-
-	if (parse_args(argc, argv, flags, &config, check))
-		goto out;
-	if (config && jcfg_load(config, &root, err, sizeof(err))) {
-		fprintf(stderr, "mock-oam: %s\n", err);
-		goto out;
-	}
-	if (!root)
-		root = json_object();
-	json_object_update(root, flags);
-	if (jcfg_apply(root, conf_keys, ARRAY_SIZE(conf_keys), &o->conf,
-	               config ? config : "command line", err, sizeof(err))) {
-		fprintf(stderr, "mock-oam: %s\n", err);
-		goto out;
-	}
-	rc = 0;
-out:
-	json_decref(flags);
-	json_decref(root);
-	return rc;
-}
+static const struct cliconf cli = {
+        "mock-oam", flags, ARRAY_SIZE(flags), conf_keys, ARRAY_SIZE(conf_keys), usage};
 
 /* Loopback by default, so the server also runs outside the lab (DESIGN §3). */
 static int default_listen(struct oam_conf *c)
@@ -288,11 +145,8 @@ static int check_conf(struct oam_conf *c)
 		fprintf(stderr, "mock-oam: HTTPS needs --cert and --key (see --help)\n");
 		return -1;
 	}
-	if (log_level_parse(c->log_level) < 0) {
-		fprintf(stderr, "mock-oam: log level \"%s\" is not err, warn, info or debug\n",
-		        c->log_level);
+	if (cliconf_log_level("mock-oam", c->log_level))
 		return -1;
-	}
 	return 0;
 }
 
@@ -439,7 +293,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	log_init("mock-oam", LOG_LVL_INFO);
 	util_ignore_sigpipe();
-	if (load_conf(&o, argc, argv, &check) || check_conf(&o.conf))
+	if (cliconf_load(&cli, argc, argv, &o.conf, &check) || check_conf(&o.conf))
 		goto out;
 	log_init("mock-oam", (enum log_level)log_level_parse(o.conf.log_level));
 	if (load_files(&o, &accounts))

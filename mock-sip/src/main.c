@@ -12,6 +12,7 @@
 #include "txn.h"
 
 #include "onsight/evloop.h"
+#include "onsight/cliconf.h"
 #include "onsight/jsoncfg.h"
 #include "onsight/journal.h"
 #include "onsight/log.h"
@@ -120,121 +121,26 @@ static void usage(FILE *f)
 	        "configuration.\n");
 }
 
-static const struct {
-	const char *flag, *key;
-	int kind; /* 0 string, 1 list, 2 int */
-} flag_map[] = {
-        {"listen", "listen", 1},
-        {"domain", "domain", 1},
-        {"sip-port", "sip_port", 2},
-        {"tls-port", "tls_port", 2},
-        {"stun-port", "stun_port", 2},
-        {"cert", "cert", 0},
-        {"key", "key", 0},
-        {"users", "users", 0},
-        {"media-addr", "media_addr", 0},
-        {"media-range", "media_range", 0},
-        {"peer-user", "peer_user", 0},
-        {"control", "control", 0},
-        {"events", "events", 0},
-        {"keylog", "keylog", 0},
-        {"log-level", "log_level", 0},
+static const struct cliconf_flag flags[] = {
+        {"listen", "listen", JCFG_STRLIST},
+        {"domain", "domain", JCFG_STRLIST},
+        {"sip-port", "sip_port", JCFG_INT},
+        {"tls-port", "tls_port", JCFG_INT},
+        {"stun-port", "stun_port", JCFG_INT},
+        {"cert", "cert", JCFG_STRING},
+        {"key", "key", JCFG_STRING},
+        {"users", "users", JCFG_STRING},
+        {"media-addr", "media_addr", JCFG_STRING},
+        {"media-range", "media_range", JCFG_STRING},
+        {"peer-user", "peer_user", JCFG_STRING},
+        {"control", "control", JCFG_STRING},
+        {"events", "events", JCFG_STRING},
+        {"keylog", "keylog", JCFG_STRING},
+        {"log-level", "log_level", JCFG_STRING},
 };
 
-enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_HELP, OPT_VERSION };
-
-static int flag_apply(json_t *flags, int idx, const char *val)
-{
-	const char *key = flag_map[idx].key;
-	char *end;
-	long long v;
-
-	if (flag_map[idx].kind == 1) {
-		json_t *a = json_object_get(flags, key);
-		if (!a) {
-			a = json_array();
-			json_object_set_new(flags, key, a);
-		}
-		return json_array_append_new(a, json_string(val));
-	}
-	if (flag_map[idx].kind == 0)
-		return json_object_set_new(flags, key, json_string(val));
-	errno = 0;
-	v = strtoll(val, &end, 10);
-	if (errno || *end || end == val) {
-		fprintf(stderr, "mock-sip: --%s: \"%s\" is not a number\n", flag_map[idx].flag,
-		        val);
-		return -1;
-	}
-	return json_object_set_new(flags, key, json_integer(v));
-}
-
-static int parse_args(int argc, char **argv, json_t *flags, const char **config, int *check)
-{
-	struct option opts[ARRAY_SIZE(flag_map) + 5];
-	size_t n = 0;
-	int c;
-
-	for (; n < ARRAY_SIZE(flag_map); n++)
-		opts[n] = (struct option){flag_map[n].flag, required_argument, NULL, (int)n};
-	opts[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
-	opts[n++] = (struct option){"check-config", no_argument, NULL, OPT_CHECK};
-	opts[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
-	opts[n++] = (struct option){"version", no_argument, NULL, OPT_VERSION};
-	opts[n] = (struct option){NULL, 0, NULL, 0};
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c >= 0 && c < (int)ARRAY_SIZE(flag_map)) {
-			if (flag_apply(flags, c, optarg))
-				return -1;
-		} else if (c == OPT_CONFIG) {
-			*config = optarg;
-		} else if (c == OPT_CHECK) {
-			*check = 1;
-		} else if (c == OPT_HELP) {
-			usage(stdout);
-			exit(0);
-		} else if (c == OPT_VERSION) {
-			printf("mock-sip %s\n", ONSIGHT_VERSION);
-			exit(0);
-		} else {
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "mock-sip: unexpected argument \"%s\"\n", argv[optind]);
-		return -1;
-	}
-	return 0;
-}
-
-static int load_conf(struct sipd *d, int argc, char **argv, int *check)
-{
-	json_t *flags = json_object(), *root = NULL;
-	const char *config = NULL;
-	char err[512];
-	int rc = -1;
-
-	if (parse_args(argc, argv, flags, &config, check))
-		goto out;
-	if (config && jcfg_load(config, &root, err, sizeof(err))) {
-		fprintf(stderr, "mock-sip: %s\n", err);
-		goto out;
-	}
-	if (!root)
-		root = json_object();
-	json_object_update(root, flags);
-	if (jcfg_apply(root, conf_keys, ARRAY_SIZE(conf_keys), &d->conf,
-	               config ? config : "command line", err, sizeof(err))) {
-		fprintf(stderr, "mock-sip: %s\n", err);
-		goto out;
-	}
-	rc = 0;
-out:
-	json_decref(flags);
-	json_decref(root);
-	return rc;
-}
+static const struct cliconf cli = {
+        "mock-sip", flags, ARRAY_SIZE(flags), conf_keys, ARRAY_SIZE(conf_keys), usage};
 
 static int default_list(char ***list, const char *value)
 {
@@ -281,11 +187,8 @@ static int check_conf(struct sipd *d)
 	}
 	d->media_min = (uint16_t)lo;
 	d->media_max = (uint16_t)hi;
-	if (log_level_parse(c->log_level) < 0) {
-		fprintf(stderr, "mock-sip: log level \"%s\" is not err, warn, info or debug\n",
-		        c->log_level);
+	if (cliconf_log_level("mock-sip", c->log_level))
 		return -1;
-	}
 	if (c->min_expires > c->max_expires) {
 		fprintf(stderr, "mock-sip: register.min_expires is above register.max_expires\n");
 		return -1;
@@ -526,7 +429,7 @@ int main(int argc, char **argv)
 	log_init("mock-sip", LOG_LVL_INFO);
 	util_ignore_sigpipe();
 	sipmsg_global_init();
-	if (load_conf(&d, argc, argv, &check) || check_conf(&d))
+	if (cliconf_load(&cli, argc, argv, &d.conf, &check) || check_conf(&d))
 		goto out;
 	log_init("mock-sip", (enum log_level)log_level_parse(d.conf.log_level));
 	if (check) {

@@ -4,6 +4,7 @@
 #include "server.h"
 
 #include "onsight/evloop.h"
+#include "onsight/cliconf.h"
 #include "onsight/jsoncfg.h"
 #include "onsight/journal.h"
 #include "onsight/log.h"
@@ -101,145 +102,24 @@ static void usage(FILE *f)
 	        "Exit status: 0 clean shutdown, 1 runtime error, 2 bad usage or configuration.\n");
 }
 
-enum {
-	OPT_TUN_HTTPS = 256,
-	OPT_TUN_HTTP,
-	OPT_TCM_HTTPS,
-	OPT_TCM_HTTP,
-	OPT_TCM_SERVER,
-	OPT_DETECT,
-	OPT_CERT,
-	OPT_KEY,
-	OPT_SECRET,
-	OPT_UPCA,
-	OPT_EVENTS,
-	OPT_KEYLOG,
-	OPT_CONFIG,
-	OPT_CHECK,
-	OPT_LOGLEVEL,
-	OPT_HELP,
-	OPT_VERSION,
+static const struct cliconf_flag flags[] = {
+        {"tunnel-https", "tunnel_https", JCFG_STRLIST},
+        {"tunnel-http", "tunnel_http", JCFG_STRLIST},
+        {"tcm-https", "tcm_https", JCFG_STRLIST},
+        {"tcm-http", "tcm_http", JCFG_STRLIST},
+        {"tcm-server", "tcm_servers", JCFG_STRLIST},
+        {"detect", "detect", JCFG_STRLIST},
+        {"cert", "cert", JCFG_STRING},
+        {"key", "key", JCFG_STRING},
+        {"jwt-secret-file", "jwt_secret_file", JCFG_STRING},
+        {"upstream-ca", "upstream_ca", JCFG_STRING},
+        {"events", "events", JCFG_STRING},
+        {"keylog", "keylog", JCFG_STRING},
+        {"log-level", "log_level", JCFG_STRING},
 };
 
-static const struct option long_opts[] = {
-        {"tunnel-https", required_argument, NULL, OPT_TUN_HTTPS},
-        {"tunnel-http", required_argument, NULL, OPT_TUN_HTTP},
-        {"tcm-https", required_argument, NULL, OPT_TCM_HTTPS},
-        {"tcm-http", required_argument, NULL, OPT_TCM_HTTP},
-        {"tcm-server", required_argument, NULL, OPT_TCM_SERVER},
-        {"detect", required_argument, NULL, OPT_DETECT},
-        {"cert", required_argument, NULL, OPT_CERT},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"jwt-secret-file", required_argument, NULL, OPT_SECRET},
-        {"upstream-ca", required_argument, NULL, OPT_UPCA},
-        {"events", required_argument, NULL, OPT_EVENTS},
-        {"keylog", required_argument, NULL, OPT_KEYLOG},
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"check-config", no_argument, NULL, OPT_CHECK},
-        {"log-level", required_argument, NULL, OPT_LOGLEVEL},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-};
-
-static int flag_set(json_t *flags, const char *key, const char *val, int list)
-{
-	if (list) {
-		json_t *a = json_object_get(flags, key);
-		if (!a) {
-			a = json_array();
-			json_object_set_new(flags, key, a);
-		}
-		return json_array_append_new(a, json_string(val));
-	}
-	return json_object_set_new(flags, key, json_string(val));
-}
-
-static int parse_args(int argc, char **argv, json_t *flags, const char **config, int *check)
-{
-	static const struct {
-		int opt;
-		const char *key;
-		int list;
-	} map[] = {
-	        {OPT_TUN_HTTPS, "tunnel_https", 1},
-	        {OPT_TUN_HTTP, "tunnel_http", 1},
-	        {OPT_TCM_HTTPS, "tcm_https", 1},
-	        {OPT_TCM_HTTP, "tcm_http", 1},
-	        {OPT_TCM_SERVER, "tcm_servers", 1},
-	        {OPT_DETECT, "detect", 1},
-	        {OPT_CERT, "cert", 0},
-	        {OPT_KEY, "key", 0},
-	        {OPT_SECRET, "jwt_secret_file", 0},
-	        {OPT_UPCA, "upstream_ca", 0},
-	        {OPT_EVENTS, "events", 0},
-	        {OPT_KEYLOG, "keylog", 0},
-	        {OPT_LOGLEVEL, "log_level", 0},
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
-		size_t i;
-		if (c == OPT_CONFIG) {
-			*config = optarg;
-			continue;
-		}
-		if (c == OPT_CHECK) {
-			*check = 1;
-			continue;
-		}
-		if (c == OPT_HELP) {
-			usage(stdout);
-			exit(0);
-		}
-		if (c == OPT_VERSION) {
-			printf("mock-teamlink %s\n", ONSIGHT_VERSION);
-			exit(0);
-		}
-		for (i = 0; i < ARRAY_SIZE(map); i++)
-			if (map[i].opt == c)
-				break;
-		if (i == ARRAY_SIZE(map)) {
-			usage(stderr);
-			return -1;
-		}
-		if (flag_set(flags, map[i].key, optarg, map[i].list))
-			return -1;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "mock-teamlink: unexpected argument \"%s\"\n", argv[optind]);
-		return -1;
-	}
-	return 0;
-}
-
-static int load_conf(struct app *a, int argc, char **argv, int *check)
-{
-	json_t *flags = json_object(), *root = NULL;
-	const char *config = NULL;
-	char err[512];
-	int rc = -1;
-
-	if (parse_args(argc, argv, flags, &config, check))
-		goto out;
-	if (config && jcfg_load(config, &root, err, sizeof(err))) {
-		fprintf(stderr, "mock-teamlink: %s\n", err);
-		goto out;
-	}
-	if (!root)
-		root = json_object();
-	json_object_update(root, flags);
-	if (jcfg_apply(root, conf_keys, ARRAY_SIZE(conf_keys), &a->conf,
-	               config ? config : "command line", err, sizeof(err))) {
-		fprintf(stderr, "mock-teamlink: %s\n", err);
-		goto out;
-	}
-	rc = 0;
-out:
-	json_decref(flags);
-	json_decref(root);
-	return rc;
-}
+static const struct cliconf cli = {"mock-teamlink",       flags, ARRAY_SIZE(flags), conf_keys,
+                                   ARRAY_SIZE(conf_keys), usage};
 
 static int nonempty(char **l)
 {
@@ -268,11 +148,8 @@ static int check_conf(struct app *a)
 		        "mock-teamlink: HTTPS and TLS need --cert and --key (see --help)\n");
 		return -1;
 	}
-	if (log_level_parse(c->log_level) < 0) {
-		fprintf(stderr, "mock-teamlink: log level \"%s\" is not err, warn, info or debug\n",
-		        c->log_level);
+	if (cliconf_log_level("mock-teamlink", c->log_level))
 		return -1;
-	}
 	return 0;
 }
 
@@ -435,7 +312,7 @@ int main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	log_init("mock-teamlink", LOG_LVL_INFO);
 	util_ignore_sigpipe();
-	if (load_conf(&a, argc, argv, &check) || check_conf(&a))
+	if (cliconf_load(&cli, argc, argv, &a.conf, &check) || check_conf(&a))
 		goto out;
 	log_init("mock-teamlink", (enum log_level)log_level_parse(a.conf.log_level));
 	if (load_secret(&a))
