@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* The key-log path lives in the context's ex_data so the callback (which gets only the SSL)
@@ -176,4 +177,26 @@ SSL *tls_client_ssl(SSL_CTX *ctx, int fd, const char *host)
 	}
 	SSL_set_connect_state(ssl);
 	return ssl;
+}
+
+ssize_t tls_sock_io(int fd, SSL *ssl, void *buf, size_t n, int wr)
+{
+	ssize_t r;
+
+	if (!ssl) {
+		r = wr ? send(fd, buf, n, MSG_NOSIGNAL) : recv(fd, buf, n, 0);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		return r <= 0 ? -1 : r;
+	}
+	r = wr ? SSL_write(ssl, buf, (int)n) : SSL_read(ssl, buf, (int)n);
+	if (r > 0)
+		return r;
+	switch (SSL_get_error(ssl, (int)r)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return 0;
+	default:
+		return -1;
+	}
 }

@@ -3,6 +3,7 @@
 #include "transport.h"
 #include "onsight/log.h"
 #include "onsight/sipframe.h"
+#include "onsight/tls.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -114,27 +115,9 @@ static void conn_touch(struct conn *c)
 	c->idle_timer = evloop_timer_add(c->t->loop, ms, conn_idle, c);
 }
 
-/* >0 moved, 0 would block, -1 closed or failed. */
 static ssize_t conn_io(struct conn *c, void *buf, size_t n, int wr)
 {
-	ssize_t r;
-
-	if (!c->ssl) {
-		r = wr ? send(c->fd, buf, n, MSG_NOSIGNAL) : recv(c->fd, buf, n, 0);
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		return r <= 0 ? -1 : r;
-	}
-	r = wr ? SSL_write(c->ssl, buf, (int)n) : SSL_read(c->ssl, buf, (int)n);
-	if (r > 0)
-		return r;
-	switch (SSL_get_error(c->ssl, (int)r)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return 0;
-	default:
-		return -1;
-	}
+	return tls_sock_io(c->fd, c->ssl, buf, n, wr);
 }
 
 static int conn_want(struct conn *c)

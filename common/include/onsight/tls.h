@@ -9,6 +9,7 @@
 
 #include <openssl/ssl.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Server context with a PEM certificate chain and key. keylog may be NULL. */
 int tls_server_ctx(SSL_CTX **ctxp, const char *cert_file, const char *key_file, const char *keylog)
@@ -23,5 +24,9 @@ int tls_keylog_attach(SSL_CTX *ctx, const char *path);
 SSL *tls_client_ssl(SSL_CTX *ctx, int fd, const char *host);
 /* Fills buf with the last OpenSSL error (and verify result, when ssl is given); returns buf. */
 const char *tls_errstr(const SSL *ssl, char *buf, size_t len);
+/* One non-blocking read (wr 0) or write (wr 1) of up to n bytes on fd, through ssl when it
+ * is not NULL. Returns the bytes moved (>0), 0 when it would block (TLS: also when it
+ * must read to write or write to read), -1 on EOF or failure. */
+ssize_t tls_sock_io(int fd, SSL *ssl, void *buf, size_t n, int wr);
 
 #endif
