@@ -23,6 +23,7 @@
 #include "onsight/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -598,9 +599,35 @@ static void connect_teamlink(struct app *a)
 
 /* ---- detection and server choice ---- */
 
+/* One Firewall Detect probe; the probes of a detect run at the same time, each on its own
+ * thread, so a firewall that drops everything costs one timeout, not one per probe. */
+struct detect_job {
+	const char *target, *proto;
+	unsigned port, timeout_ms;
+	SSL_CTX *tls;
+	pthread_t thread;
+	int started, err, status;
+	char reason[256], mapped[SOCK_ADDR_STRLEN];
+};
+
+static void *detect_job_run(void *arg)
+{
+	struct detect_job *j = arg;
+
+	if (strcmp(j->proto, "stun") == 0)
+		j->err = probe_stun(j->target, j->port, j->timeout_ms, j->mapped, sizeof(j->mapped),
+		                    j->reason, sizeof(j->reason));
+	else
+		j->err = probe_sip_options(j->target, j->port,
+		                           strcmp(j->proto, "tls-sip") == 0 ? "tls" : "tcp", j->tls,
+		                           j->timeout_ms, &j->status, j->reason, sizeof(j->reason));
+	return NULL;
+}
+
 static int run_detect(struct app *a)
 {
 	struct probe_plan plan[4];
+	struct detect_job jobs[4];
 	unsigned n = decide_probes(&a->cfg, plan), i;
 	const char *target = decide_detect_target(&a->cfg, a->o->faults);
 	json_t *probes = json_array();
@@ -616,24 +643,29 @@ static int run_detect(struct app *a)
 			plan[i].port = a->o->detect_ports[k];
 	}
 
+	memset(jobs, 0, sizeof(jobs));
 	for (i = 0; i < n && target; i++) {
-		char reason[256] = "", mapped[SOCK_ADDR_STRLEN] = "";
-		int status = 0, err;
-
-		if (strcmp(plan[i].proto, "stun") == 0)
-			err = probe_stun(target, plan[i].port, a->o->detect_timeout_ms, mapped,
-			                 sizeof(mapped), reason, sizeof(reason));
+		jobs[i] = (struct detect_job){.target = target,
+		                              .proto = plan[i].proto,
+		                              .port = plan[i].port,
+		                              .timeout_ms = a->o->detect_timeout_ms,
+		                              .tls = a->probe_tls};
+		/* Without a thread the probe still runs, just not alongside the others. */
+		if (pthread_create(&jobs[i].thread, NULL, detect_job_run, &jobs[i]) == 0)
+			jobs[i].started = 1;
 		else
-			err = probe_sip_options(
-			        target, plan[i].port,
-			        strcmp(plan[i].proto, "tls-sip") == 0 ? "tls" : "tcp", a->probe_tls,
-			        a->o->detect_timeout_ms, &status, reason, sizeof(reason));
-		if (err)
+			detect_job_run(&jobs[i]);
+	}
+	for (i = 0; i < n && target; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+		if (jobs[i].err)
 			all_open = 0;
 		json_array_append_new(probes,
 		                      json_pack("{s:s, s:s, s:i, s:b, s:s}", "target", target,
 		                                "proto", plan[i].proto, "port", (int)plan[i].port,
-		                                "ok", !err, "reason", err ? reason : "answered"));
+		                                "ok", !jobs[i].err, "reason",
+		                                jobs[i].err ? jobs[i].reason : "answered"));
 	}
 	if (!target)
 		all_open = 0;

@@ -274,12 +274,18 @@ static int create_namespaces(struct fwlab *l, char *err, size_t errlen)
 	for (int i = 0; i < ROLE_COUNT; i++)
 		off += (size_t)snprintf(b + off, sizeof(b) - off, "netns add %s\n", l->ns[i]);
 	/* Each link is made with both ends directly in their namespaces: the host's own
-	 * namespace never holds a lab interface, not even for a moment. */
+	 * namespace never holds a lab interface, not even for a moment.
+	 * Every end gets its own ifindex. Left to the kernel, both ends of a link between two
+	 * fresh namespaces get index 2; the kernel then takes the link for one that is not
+	 * stacked on another and delays its carrier change by up to a second (linkwatch), so
+	 * the bridge port stays disabled and the first ARP of a scenario goes unanswered. */
 	snprintf(b + off, sizeof(b) - off,
-	         "link add eth0 netns %s type veth peer name ep0 netns %s\n"
-	         "link add " FW_DEV_LAN " netns %s type veth peer name fw0 netns %s\n"
-	         "link add " FW_DEV_WAN " netns %s type veth peer name fw0 netns %s\n"
-	         "link add net0 netns %s type veth peer name out0 netns %s\n",
+	         "link add eth0 index 10 netns %s type veth peer name ep0 index 11 netns %s\n"
+	         "link add " FW_DEV_LAN " index 12 netns %s type veth peer name fw0 index 13 "
+	         "netns %s\n"
+	         "link add " FW_DEV_WAN " index 14 netns %s type veth peer name fw0 index 15 "
+	         "netns %s\n"
+	         "link add net0 index 16 netns %s type veth peer name out0 index 17 netns %s\n",
 	         l->ns[ROLE_EP], l->ns[ROLE_LAN], l->ns[ROLE_FW], l->ns[ROLE_LAN], l->ns[ROLE_FW],
 	         l->ns[ROLE_NET], l->ns[ROLE_OUT], l->ns[ROLE_NET]);
 	return run_ip_batch(l, -1, b, err, errlen);

@@ -535,72 +535,83 @@ static void av_add(struct av *a, const char *fmt, ...)
 	a->v[++a->n] = NULL;
 }
 
-static int start_oam(struct scen *s, const char *accounts)
+/* A service's argv starts with its program; its journal is NAME.jsonl in the scenario dir. */
+static struct av *svc_argv(struct scen *s, const char *name, const char *prog)
 {
 	struct av *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	pathf(s->svc[s->nsvc].journal, sizeof(s->svc[s->nsvc].journal), "%s/%s.jsonl", s->dir,
+	      name);
+	av_add(a, "%s", prog);
+	return a;
+}
+
+/* --cert and --key: certs/BASE.pem and certs/BASE.key */
+static void av_cert(struct av *a, const struct scen *s, const char *base)
+{
+	av_add(a, "--cert");
+	av_add(a, "%s/%s.pem", s->sp->certs, base);
+	av_add(a, "--key");
+	av_add(a, "%s/%s.key", s->sp->certs, base);
+}
+
+/* Adds what every service gets (its journal and its TLS key log), starts it, frees a. */
+static int svc_start(struct scen *s, const char *name, const char *role, struct av *a)
+{
+	int e;
+
+	av_add(a, "--events");
+	av_add(a, "%s", s->svc[s->nsvc].journal);
+	av_add(a, "--keylog");
+	av_add(a, "%s/keys/%s.keys", s->dir, name);
+	e = spawn_svc(s, name, role, a->v);
+	free(a);
+	return e;
+}
+
+static int start_oam(struct scen *s, const char *accounts)
+{
 	const json_t *lab = conform_scenario_lab(s->sp->sc);
 	const char *cert = json_string_value(json_object_get(lab, "oam_cert")) ?: "valid";
 	const char *base = !strcmp(cert, "untrusted") ? "untrusted"
 	        : !strcmp(cert, "expired")            ? "expired"
 	        : !strcmp(cert, "wrong-name")         ? "wrong-name"
 	                                              : "onsight.librestream.com";
-	struct svc *v = &s->svc[s->nsvc];
-	int e;
+	struct av *a = svc_argv(s, "mock-oam", "mock-oam");
 
 	if (!a)
 		return ENOMEM;
-	pathf(v->journal, sizeof(v->journal), "%s/mock-oam.jsonl", s->dir);
-	av_add(a, "mock-oam");
 	av_add(a, "--listen");
 	av_add(a, "203.0.113.10:443");
-	av_add(a, "--cert");
-	av_add(a, "%s/%s.pem", s->sp->certs, base);
-	av_add(a, "--key");
-	av_add(a, "%s/%s.key", s->sp->certs, base);
+	av_cert(a, s, base);
 	av_add(a, "--accounts");
 	av_add(a, "%s", accounts);
 	av_add(a, "--jwt-secret-file");
 	av_add(a, "%s", s->sp->jwt_secret);
-	av_add(a, "--events");
-	av_add(a, "%s", v->journal);
-	av_add(a, "--keylog");
-	av_add(a, "%s/keys/mock-oam.keys", s->dir);
-	e = spawn_svc(s, "mock-oam", "net", a->v);
-	free(a);
-	return e;
+	return svc_start(s, "mock-oam", "net", a);
 }
 
 static int start_sip(struct scen *s, const char *name, const char *role, const char *addr,
                      const char *certname, const char *accounts)
 {
-	struct av *a = calloc(1, sizeof(*a));
+	struct av *a = svc_argv(s, name, "mock-sip");
 	struct svc *v = &s->svc[s->nsvc];
-	int e;
 
 	if (!a)
 		return ENOMEM;
-	pathf(v->journal, sizeof(v->journal), "%s/%s.jsonl", s->dir, name);
 	pathf(v->ctl, sizeof(v->ctl), "%s/%s.ctl", s->rundir, name);
-	av_add(a, "mock-sip");
 	av_add(a, "--listen");
 	av_add(a, "%s", addr);
-	av_add(a, "--cert");
-	av_add(a, "%s/%s.pem", s->sp->certs, certname);
-	av_add(a, "--key");
-	av_add(a, "%s/%s.key", s->sp->certs, certname);
+	av_cert(a, s, certname);
 	av_add(a, "--users");
 	av_add(a, "%s", accounts);
 	av_add(a, "--media-addr");
 	av_add(a, "%s", addr);
 	av_add(a, "--control");
 	av_add(a, "%s", v->ctl);
-	av_add(a, "--events");
-	av_add(a, "%s", v->journal);
-	av_add(a, "--keylog");
-	av_add(a, "%s/keys/%s.keys", s->dir, name);
-	e = spawn_svc(s, name, role, a->v);
-	free(a);
-	return e;
+	return svc_start(s, name, role, a);
 }
 
 static const char *const tcm_hosts[] = {"203.0.113.30", "203.0.113.31", "203.0.113.32",
@@ -613,21 +624,14 @@ static const char *const tl_names[] = {"teamlink1", "teamlink2", "teamlink3", "t
 
 static int start_teamlink(struct scen *s)
 {
-	struct av *a = calloc(1, sizeof(*a));
-	struct svc *v = &s->svc[s->nsvc];
-	int e;
+	struct av *a = svc_argv(s, "mock-teamlink", "mock-teamlink");
 
 	if (!a)
 		return ENOMEM;
-	pathf(v->journal, sizeof(v->journal), "%s/mock-teamlink.jsonl", s->dir);
-	av_add(a, "mock-teamlink");
 	av_add(a, "--jwt-secret-file");
 	av_add(a, "%s", s->sp->jwt_secret);
 	/* One certificate for every TCM and TeamLink host name. */
-	av_add(a, "--cert");
-	av_add(a, "%s/wildcard.librestream.com.pem", s->sp->certs);
-	av_add(a, "--key");
-	av_add(a, "%s/wildcard.librestream.com.key", s->sp->certs);
+	av_cert(a, s, "wildcard.librestream.com");
 	for (size_t i = 0; i < ARRAY_SIZE(tcm_hosts); i++) {
 		av_add(a, "--tcm-https");
 		av_add(a, "%s:443", tcm_hosts[i]);
@@ -652,13 +656,7 @@ static int start_teamlink(struct scen *s)
 	}
 	av_add(a, "--upstream-ca");
 	av_add(a, "%s/ca.pem", s->sp->certs);
-	av_add(a, "--events");
-	av_add(a, "%s", v->journal);
-	av_add(a, "--keylog");
-	av_add(a, "%s/keys/mock-teamlink.keys", s->dir);
-	e = spawn_svc(s, "mock-teamlink", "net", a->v);
-	free(a);
-	return e;
+	return svc_start(s, "mock-teamlink", "net", a);
 }
 
 /* Waits, inside role's namespace, until every ADDR:PORT accepts TCP connections. */
@@ -918,7 +916,7 @@ static void stop_captures_convert(struct scen *s, json_t *artifacts)
  * sleeps. The call-out step itself then waits for the call to show in mock-sip's journal. */
 static double call_after(const struct conform_scenario *sc)
 {
-	double t = 1;
+	double t = 0.5;
 	int waited = 0;
 	for (size_t i = 0; i < conform_scenario_step_count(sc); i++) {
 		const struct conform_step *st = conform_scenario_step(sc, i);
@@ -1161,18 +1159,26 @@ static int wait_count(struct scen *s, const char *ev, json_int_t above, double s
 static void step_wait(struct scen *s, const struct conform_step *st, const char *name)
 {
 	const char *ev = st->event ? st->event : "registered";
-	json_int_t a = counted(s, ev), b = counted(s, "journal:registered");
+	json_int_t a, b;
 	uint64_t t = now_ms();
-	json_t *arg = json_pack("[s,I]", ev, a);
+	json_t *arg;
 	int ok = 0;
 
-	/* An endpoint without status output is seen registering in mock-sip's journal. */
+	read_tails(s); /* what the services wrote before this step belongs to earlier ones */
+	a = counted(s, ev);
+	b = counted(s, "journal:registered");
+	arg = json_pack("[s,I]", ev, a);
+	/* An endpoint without status output is seen registering in mock-sip's journal; one
+	 * that reports its registrations is judged by those alone. */
 	for (uint64_t end = t + (uint64_t)(st->timeout_s * 1000); !ok;) {
 		ok = pred_count_above(s, arg) ||
-		        (!strcmp(ev, "registered") && counted(s, "journal:registered") > b);
+		        (!strcmp(ev, "registered") && counted(s, ev) == 0 &&
+		         counted(s, "journal:registered") > b);
 		if (ok || must_abort(s) || now_ms() >= end)
 			break;
-		wait_for(s, NULL, NULL, end - now_ms() > 250 ? 250 : end - now_ms());
+		/* pump returns on the first status line or journal write, so the step ends
+		 * when the registration shows, not at the next tick */
+		pump(s, (int)(end - now_ms() > 250 ? 250 : end - now_ms()));
 	}
 	json_decref(arg);
 	if (ok)
