@@ -30,6 +30,7 @@ struct stream {
 	int was_full;
 	int err_code, err_sent;
 	uint64_t kick; /* timer delivering STREAM_UP or buffered TLS data */
+	uint64_t flusht; /* timer writing out what this loop iteration queued */
 	stream_readable_h *rh;
 	stream_event_h *eh;
 	void *arg;
@@ -108,6 +109,19 @@ static void kick(struct stream *s)
 		s->kick = evloop_timer_add(s->loop, 0, on_kick, s);
 }
 
+static int flush(struct stream *s);
+
+static void on_flush(void *arg)
+{
+	struct stream *s = arg;
+
+	s->flusht = 0;
+	if (s->dead || !s->up || s->handshaking || s->connecting)
+		return;
+	(void)flush(s);
+	update(s);
+}
+
 int stream_alloc(struct stream **sp, struct evloop *loop, int fd, SSL *ssl, int connecting,
                  int handshake, size_t max_queue, stream_readable_h *rh, stream_event_h *eh,
                  void *arg)
@@ -152,9 +166,13 @@ void stream_free(struct stream *s)
 {
 	if (!s)
 		return;
+	/* What is queued (a CLOSE frame, say) still goes out, as far as the socket takes it. */
+	if (!s->dead && s->up && !s->handshaking && !s->connecting && s->qlen)
+		(void)flush(s);
 	if (!s->dead)
 		evloop_fd_del(s->loop, s->fd);
 	evloop_timer_cancel(s->loop, s->kick);
+	evloop_timer_cancel(s->loop, s->flusht);
 	if (s->ssl) {
 		if (s->up && !s->dead)
 			(void)SSL_shutdown(s->ssl);
@@ -247,7 +265,13 @@ int stream_write2(struct stream *s, const void *a, size_t alen, const void *b, s
 	err = enqueue(s, a, alen, b, blen);
 	if (err)
 		return err;
-	if (s->up && !s->handshaking && !s->connecting && s->qlen == alen + blen) {
+	/* Written at the end of this loop iteration (timers run after the descriptors): what
+	 * the other handlers of the iteration queue goes out with it, in one TLS record and one
+	 * send, instead of one each. A failure comes as STREAM_ERROR from the loop. */
+	if (s->up && !s->handshaking && !s->connecting && s->qlen == alen + blen && !s->flusht) {
+		s->flusht = evloop_timer_add(s->loop, 0, on_flush, s);
+		if (s->flusht)
+			return 0;
 		if (flush(s) < 0)
 			return 0; /* the error event has gone out; the caller learns from it */
 	}
