@@ -261,11 +261,12 @@ unsigned evloop_timer_count(const struct evloop *l)
 
 static int timers_run(struct evloop *l)
 {
-	uint64_t now = evloop_now_ms();
+	uint64_t now = evloop_now_ms(), last = l->next_id;
 	int ran = 0;
 
-	/* Fire only timers due now; ones added by handlers wait for the next turn. */
-	while (l->nheap > 0 && l->heap[0].due_ms <= now && !l->stop) {
+	/* Fire only timers due now and added before this call; ones the handlers add (a 0 ms
+	 * timer re-arming itself, say) wait for the next turn, after the descriptors. */
+	while (l->nheap > 0 && l->heap[0].due_ms <= now && l->heap[0].id <= last && !l->stop) {
 		struct timer t = l->heap[0];
 		heap_remove(l, 0);
 		t.h(t.arg);

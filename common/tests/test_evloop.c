@@ -51,6 +51,33 @@ START_TEST(test_evloop_fires_timers_in_due_order)
 }
 END_TEST
 
+static void t_rearm(void *arg)
+{
+	struct rec *r = arg;
+
+	r->n++;
+	ck_assert(evloop_timer_add(r->l, 0, t_rearm, r) != 0);
+}
+
+/* A 0 ms timer that re-arms itself runs once a turn and does not starve descriptors. */
+START_TEST(test_evloop_rearming_timer_runs_once_a_turn)
+{
+	struct rec r = {0};
+
+	ck_assert_int_eq(evloop_alloc(&r.l), 0);
+	ck_assert(evloop_timer_add(r.l, 0, t_rearm, &r) != 0);
+	ck_assert_int_eq(evloop_run_once(r.l, 0), 0);
+	ck_assert_int_le(r.n, 2);
+	ck_assert_int_ge(r.n, 1);
+	r.n = 0;
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(evloop_run_once(r.l, 0), 0);
+	ck_assert_int_le(r.n, 10);
+	ck_assert_int_ge(r.n, 5);
+	evloop_free(r.l);
+}
+END_TEST
+
 static void t_cancel_other(void *arg)
 {
 	struct rec *r = arg;
@@ -149,6 +176,7 @@ START_TEST(test_evloop_rejects_bad_arguments)
 }
 END_TEST
 
-TU_SUITE("evloop", test_evloop_fires_timers_in_due_order, test_evloop_cancelled_timer_never_fires,
+TU_SUITE("evloop", test_evloop_fires_timers_in_due_order,
+         test_evloop_rearming_timer_runs_once_a_turn, test_evloop_cancelled_timer_never_fires,
          test_evloop_dispatches_readable_fd_and_allows_self_removal,
          test_evloop_delivers_signals_through_the_loop, test_evloop_rejects_bad_arguments)
