@@ -6,6 +6,8 @@
 
 #include "sipmsg.h"
 
+#include "onsight/sdp.h"
+
 #include <errno.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -242,77 +244,22 @@ out:
 	return err;
 }
 
-/* "c=IN IP4 203.0.113.21" (RFC 4566 §5.7): the address, without a multicast /ttl suffix. */
-static int sdp_conn(const char *v, size_t n, char *addr, size_t addrlen)
-{
-	char nettype[8], addrtype[8], a[128], line[200];
-
-	if (n >= sizeof(line))
-		return EINVAL;
-	memcpy(line, v, n);
-	line[n] = '\0';
-	if (sscanf(line, "%7s %7s %127s", nettype, addrtype, a) != 3 ||
-	    strcmp(nettype, "IN") != 0 ||
-	    (strcmp(addrtype, "IP4") != 0 && strcmp(addrtype, "IP6") != 0))
-		return EINVAL;
-	a[strcspn(a, "/")] = '\0';
-	if (strlen(a) >= addrlen || !a[0])
-		return EINVAL;
-	memcpy(addr, a, strlen(a) + 1);
-	return 0;
-}
-
-/* Our own line scanner: libosip2's SDP parser reads past the end of a body whose last line
- * has no line break (found by fuzz_sipresp), and we need only c= and the first m=audio. */
+/* Line-wise (common/sdp): libosip2's SDP parser reads past the end of a body whose last
+ * line has no line break (found by fuzz_sipresp). */
 int sdp_audio(const char *body, size_t len, char *addr, size_t addrlen, unsigned *port)
 {
-	char sess[128] = "", media[128] = "";
-	unsigned p = 0;
-	int section = 0; /* 0: session, 1: the first audio stream, 2: any other stream */
-	int seen_audio = 0;
-	size_t off = 0;
+	struct sdp_stream st;
+	char host[SOCK_ADDR_STRLEN];
 
 	if (!body || !addr || !port || len == 0 || len > 8192)
 		return EINVAL;
-	while (off < len) {
-		const char *line = body + off, *nl = memchr(line, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - line) : len - off;
-
-		off += n + (nl ? 1 : 0);
-		if (n && line[n - 1] == '\r')
-			n--;
-		if (n < 2 || line[1] != '=')
-			continue;
-		if (line[0] == 'm') {
-			section = 2;
-			if (!seen_audio && n > 8 && memcmp(line, "m=audio ", 8) == 0) {
-				char num[8];
-				size_t k = 0;
-
-				for (size_t i = 8;
-				     i < n && line[i] >= '0' && line[i] <= '9' && k < 6; i++)
-					num[k++] = line[i];
-				num[k] = '\0';
-				p = k ? (unsigned)strtoul(num, NULL, 10) : 0;
-				section = seen_audio = 1;
-			}
-		} else if (line[0] == 'c') {
-			char *dst = section == 0 ? sess : section == 1 ? media : NULL;
-
-			if (dst && sdp_conn(line + 2, n - 2, dst, 128) != 0)
-				dst[0] = '\0';
-		}
-	}
-	if (!seen_audio || p == 0 || p > 65535)
+	if (sdp_find(body, len, "audio", &st) || st.port == 0 || !st.addr.len)
 		return EINVAL;
-	{
-		const char *c = media[0] ? media : sess;
-
-		if (!c[0] || strlen(c) >= addrlen)
-			return EINVAL;
-		memcpy(addr, c, strlen(c) + 1);
-	}
-	*port = p;
+	sock_addr_host(&st.addr, host, sizeof(host));
+	if (strlen(host) >= addrlen)
+		return EINVAL;
+	memcpy(addr, host, strlen(host) + 1);
+	*port = st.port;
 	return 0;
 }
 

@@ -2,7 +2,7 @@
 #define LOG_TAG "peer"
 #include "peer.h"
 #include "onsight/log.h"
-#include "sdp.h"
+#include "onsight/sdp.h"
 #include "sipmsg.h"
 #include "txn.h"
 

@@ -2,7 +2,7 @@
 #define LOG_TAG "proxy"
 #include "proxy.h"
 #include "onsight/log.h"
-#include "sdp.h"
+#include "onsight/sdp.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -13,7 +13,7 @@
 #include "onsight/evloop.h"
 #include "onsight/journal.h"
 #include "onsight/sock.h"
-#include "sdp.h"
+#include "onsight/sdp.h"
 
 #include <stdint.h>
 

@@ -1,4 +1,4 @@
-#include "sdp.h"
+#include "onsight/sdp.h"
 
 #include "testutil.h"
 #include <check.h>
@@ -81,7 +81,35 @@ START_TEST(test_sdp_rejects_no_media_bad_port_and_too_many_streams)
 }
 END_TEST
 
+START_TEST(test_sdp_find_takes_the_first_stream_of_a_type)
+{
+	struct sdp_stream st;
+	char host[64];
+	const char *five = "c=IN IP4 192.0.2.1\nm=video 1 x\nc=IN IP4 192.0.2.9\nm=video 2 x\n"
+	                   "m=video 3 x\nm=video 4 x\nm=audio 5 x\nc=IN IP4 192.0.2.5/127\n"
+	                   "m=audio 6 x\nc=IN IP4 192.0.2.6";
+
+	/* the video stream's own c= does not leak into the audio stream found after it */
+	ck_assert_int_eq(sdp_find(offer, strlen(offer), "video", &st), 0);
+	ck_assert_uint_eq(st.port, 0);
+	ck_assert_int_eq(sdp_find(five, strlen(five), "audio", &st), 0);
+	ck_assert_uint_eq(st.port, 5);
+	ck_assert_str_eq(sock_addr_host(&st.addr, host, sizeof(host)), "192.0.2.5");
+	ck_assert_uint_eq(sock_addr_port(&st.addr), 5);
+	const char *sess = "c=IN IP4 192.0.2.1\r\nm=audio 7 x";
+
+	ck_assert_int_eq(sdp_find(sess, strlen(sess), "audio", &st), 0);
+	ck_assert_str_eq(sock_addr_host(&st.addr, host, sizeof(host)), "192.0.2.1");
+	ck_assert_int_eq(sdp_find("m=audio 7 x", 11, "audio", &st), 0);
+	ck_assert_int_eq(st.addr.len, 0);
+	ck_assert_int_eq(sdp_find("m=audiox 7 x", 12, "audio", &st), EINVAL);
+	ck_assert_int_eq(sdp_find("m=audio 70000 x", 15, "audio", &st), EINVAL);
+	ck_assert_int_eq(sdp_find(offer, strlen(offer), "text", &st), EINVAL);
+}
+END_TEST
+
 TU_SUITE("sdp", test_sdp_reads_streams_with_session_and_media_addresses,
+         test_sdp_find_takes_the_first_stream_of_a_type,
          test_sdp_rewrite_points_streams_at_relay_and_drops_candidates,
          test_sdp_rewrite_uses_ip6_for_a_v6_relay,
          test_sdp_rejects_no_media_bad_port_and_too_many_streams)

@@ -1,12 +1,12 @@
-/* sdp.h - the SDP (RFC 4566) a media relay needs: where each stream wants media, and a
- * rewrite that points every stream at relay ports.
+/* sdp.h - the SDP (RFC 4566) a media relay and an endpoint need: where each stream wants
+ * media, and a rewrite that points every stream at relay ports.
  *
  * The rewrite replaces c= addresses, m= ports (port 0, a declined stream, stays 0) and
  * a=rtcp ports (RFC 3605), and removes ICE candidates (RFC 8839) so media takes the relay.
  * Everything else passes through. Input is capped at SDP_MAX_LEN.
  */
-#ifndef SDP_H
-#define SDP_H
+#ifndef ONSIGHT_SDP_H
+#define ONSIGHT_SDP_H
 
 #include "onsight/sock.h"
 
@@ -29,6 +29,11 @@ struct sdp_info {
 /* Reads the streams. Returns 0, EINVAL (no m= line, more than SDP_MAX_STREAMS, bad port),
  * EMSGSIZE. */
 int sdp_parse(const char *sdp, size_t len, struct sdp_info *info)
+        __attribute__((warn_unused_result));
+/* The first stream whose m= line names media type `media` ("audio"): its port (0 when
+ * declined) and connection address (the stream's c=, else the session's; len 0 when there is
+ * none). Any number of streams. Returns 0, EINVAL (no such stream, bad port), EMSGSIZE. */
+int sdp_find(const char *sdp, size_t len, const char *media, struct sdp_stream *out)
         __attribute__((warn_unused_result));
 /* Writes sdp with address relay (its port is ignored) and ports[i] for stream i. Returns
  * 0, ENOSPC, or the sdp_parse errors. */

@@ -1,5 +1,5 @@
 /* libFuzzer harness: SDP reading and the relay rewrite on arbitrary bytes. */
-#include "sdp.h"
+#include "onsight/sdp.h"
 
 #include <stdint.h>
 
@@ -13,6 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t ports[SDP_MAX_STREAMS] = {30000, 30002, 30004, 30006};
 	size_t n;
 
+	struct sdp_stream st;
+
+	(void)sdp_find((const char *)data, size, "audio", &st);
 	if (sdp_parse((const char *)data, size, &info))
 		return 0;
 	if (sock_addr_parse(&relay, "[2001:db8::20]", 0))

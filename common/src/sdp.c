@@ -1,5 +1,5 @@
-/* sdp.c - line-wise SDP reading and rewriting. */
-#include "sdp.h"
+/* sdp.c - line-wise SDP reading and rewriting (see sdp.h). */
+#include "onsight/sdp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -109,6 +109,44 @@ int sdp_parse(const char *sdp, size_t len, struct sdp_info *info)
 		if (info->s[i].addr.len)
 			sock_addr_set_port(&info->s[i].addr, info->s[i].port);
 	return info->n ? 0 : EINVAL;
+}
+
+int sdp_find(const char *sdp, size_t len, const char *media, struct sdp_stream *out)
+{
+	struct sock_addr session = {0};
+	struct line l;
+	size_t pos = 0, ml = strlen(media);
+	int in_media = 0; /* 0 session, 1 the stream found, 2 another stream */
+
+	memset(out, 0, sizeof(*out));
+	if (len > SDP_MAX_LEN)
+		return EMSGSIZE;
+	while (next_line(sdp, len, &pos, &l)) {
+		if (starts(&l, "m=")) {
+			if (in_media == 1)
+				break;
+			in_media = 2;
+			if (l.n > 2 + ml && memcmp(l.p + 2, media, ml) == 0 && l.p[2 + ml] == ' ') {
+				if (parse_mport(&l, &out->port))
+					return EINVAL;
+				out->addr = session;
+				in_media = 1;
+			}
+		} else if (starts(&l, "c=") && in_media != 2) {
+			struct sock_addr a;
+			if (parse_conn(&l, &a))
+				continue; /* unknown network type: leave unknown */
+			if (in_media == 1)
+				out->addr = a;
+			else
+				session = a;
+		}
+	}
+	if (in_media != 1)
+		return EINVAL;
+	if (out->addr.len)
+		sock_addr_set_port(&out->addr, out->port);
+	return 0;
 }
 
 static int emit(char *out, size_t cap, size_t *o, const char *p, size_t n)
