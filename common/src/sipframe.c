@@ -2,6 +2,7 @@
 #include "onsight/sipframe.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -239,4 +240,33 @@ int sipframe_next(struct sipframe *f, const char **msg, size_t *len)
 size_t sipframe_pending(const struct sipframe *f)
 {
 	return f ? f->len - f->off : 0;
+}
+
+const char *sipframe_header(const char *msg, size_t len, const char *name, char *out, size_t cap)
+{
+	size_t nl = strlen(name);
+	const char *p = msg, *end = msg + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t ll;
+		if (!eol)
+			break;
+		ll = (size_t)(eol - p);
+		if (ll == 0 || (ll == 1 && p[0] == '\r'))
+			break; /* the end of the header block */
+		if (ll > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			size_t vl;
+			while (v < eol && *v == ' ')
+				v++;
+			vl = (size_t)(eol - v);
+			if (vl && v[vl - 1] == '\r')
+				vl--;
+			snprintf(out, cap, "%.*s", (int)vl, v);
+			return out;
+		}
+		p = eol + 1;
+	}
+	return NULL;
 }

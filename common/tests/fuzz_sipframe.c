@@ -24,6 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			if (r == SIPFRAME_MSG && len && msg[0] == '\0')
 				break;
+			if (r == SIPFRAME_MSG) {
+				char v[32];
+				(void)sipframe_header(msg, len, "Via", v, sizeof(v));
+			}
 		}
 	}
 	sipframe_free(f);

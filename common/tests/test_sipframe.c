@@ -3,6 +3,7 @@
 #include "testutil.h"
 #include <check.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define REQ_HDR "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nCall-ID: x\r\n"
@@ -109,7 +110,29 @@ START_TEST(test_sipframe_accepts_folded_content_length_and_lf_only)
 }
 END_TEST
 
+START_TEST(test_sipframe_header_reads_within_the_header_block)
+{
+	static const char m[] = "SIP/2.0 401 Unauthorized\r\nvia: SIP/2.0/TCP h;branch=z9hG4bK1\r\n"
+	                        "CSeq:   2 REGISTER\r\nWWW-Authenticate: Digest realm=\"r\"\r\n"
+	                        "Content-Length: 12\r\n\r\nContact: x\r\n";
+	char *copy = malloc(sizeof(m) - 1), out[64], small[4];
+
+	/* not NUL-terminated, as sipframe_next hands it out: ASan sees any read past the end */
+	memcpy(copy, m, sizeof(m) - 1);
+	ck_assert_str_eq(sipframe_header(copy, sizeof(m) - 1, "Via", out, sizeof(out)),
+	                 "SIP/2.0/TCP h;branch=z9hG4bK1");
+	ck_assert_str_eq(sipframe_header(copy, sizeof(m) - 1, "cseq", out, sizeof(out)),
+	                 "2 REGISTER");
+	ck_assert_str_eq(sipframe_header(copy, sizeof(m) - 1, "CSeq", small, sizeof(small)), "2 R");
+	ck_assert_ptr_null(sipframe_header(copy, sizeof(m) - 1, "Contact", out, sizeof(out)));
+	ck_assert_ptr_null(sipframe_header(copy, sizeof(m) - 1, "WWW", out, sizeof(out)));
+	ck_assert_ptr_null(sipframe_header(copy, 30, "CSeq", out, sizeof(out)));
+	free(copy);
+}
+END_TEST
+
 TU_SUITE("sipframe", test_sipframe_splits_two_pipelined_messages_fed_bytewise,
+         test_sipframe_header_reads_within_the_header_block,
          test_sipframe_requires_content_length_on_streams_only,
          test_sipframe_ignores_octets_past_content_length_in_datagram,
          test_sipframe_rejects_bad_content_lengths,

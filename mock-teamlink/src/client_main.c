@@ -12,7 +12,6 @@
 #include "onsight/tls.h"
 #include "onsight/util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include "onsight/journal.h"
@@ -143,41 +142,6 @@ static void sip_send(struct app *a, const char *method, const char *auth)
 		     (int)a->cseq);
 }
 
-/* strncasecmp would read the message as a C string; it has no terminator. */
-static int prefix_caseeq(const char *p, const char *name, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (tolower((unsigned char)p[i]) != tolower((unsigned char)name[i]))
-			return 0;
-	return 1;
-}
-
-static const char *header_value(const char *msg, size_t len, const char *name, char *out,
-                                size_t cap)
-{
-	size_t nl = strlen(name);
-	const char *p = msg, *end = msg + len;
-
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			break;
-		if ((size_t)(eol - p) > nl + 1 && prefix_caseeq(p, name, nl) && p[nl] == ':') {
-			const char *v = p + nl + 1;
-			size_t vl;
-			while (*v == ' ')
-				v++;
-			vl = (size_t)(eol - v);
-			if (vl && v[vl - 1] == '\r')
-				vl--;
-			snprintf(out, cap, "%.*s", (int)vl, v);
-			return out;
-		}
-		p = eol + 1;
-	}
-	return NULL;
-}
-
 static void sip_response(struct app *a, const char *msg, size_t len)
 {
 	int status;
@@ -190,7 +154,7 @@ static void sip_response(struct app *a, const char *msg, size_t len)
 	status = 0;
 	for (size_t i = 8; i < 11; i++)
 		status = status * 10 + (msg[i] >= '0' && msg[i] <= '9' ? msg[i] - '0' : 0);
-	header_value(msg, len, "CSeq", cseq, sizeof(cseq));
+	sipframe_header(msg, len, "CSeq", cseq, sizeof(cseq));
 	method = strchr(cseq, ' ') ? strchr(cseq, ' ') + 1 : cseq;
 	{
 		char line[128];
@@ -212,9 +176,9 @@ static void sip_response(struct app *a, const char *msg, size_t len)
 		struct digest_params ch;
 		char auth[1024], ruri[300];
 		const char *at = strchr(a->reg_aor, '@');
-		if (header_value(msg, len,
-		                 status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate", www,
-		                 sizeof(www)) &&
+		if (sipframe_header(msg, len,
+		                    status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate", www,
+		                    sizeof(www)) &&
 		    digest_parse(www, &ch) == 0) {
 			snprintf(ruri, sizeof(ruri), "sip:%s", at ? at + 1 : a->sip_host);
 			if (digest_authorization(auth, sizeof(auth), &ch, a->sip_user,

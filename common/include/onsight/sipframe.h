@@ -48,6 +48,10 @@ int sipframe_feed(struct sipframe *f, const void *data, size_t len)
  * (valid until the next sipframe_feed or sipframe_next), SIPFRAME_PING, SIPFRAME_MORE, or a
  * negative errno as sipframe_scan (the stream cannot be resynchronised: close it). */
 int sipframe_next(struct sipframe *f, const char **msg, size_t *len);
+/* The value of the first header `name` (case-insensitive; no compact forms, no folded
+ * lines) in the header block of a framed message msg[0..len), which need not end in NUL:
+ * leading spaces and the line end removed, copied into out (cut to cap). NULL if absent. */
+const char *sipframe_header(const char *msg, size_t len, const char *name, char *out, size_t cap);
 /* Octets buffered and not yet returned. */
 size_t sipframe_pending(const struct sipframe *f);
 

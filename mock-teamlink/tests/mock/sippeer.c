@@ -39,42 +39,17 @@ struct conn {
 	size_t poff, plen;
 };
 
-static const char *hdr(const char *msg, size_t len, const char *name, char *out, size_t cap)
-{
-	size_t nl = strlen(name);
-	const char *p = msg, *end = msg + len;
-
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			break;
-		if ((size_t)(eol - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
-			const char *v = p + nl + 1;
-			size_t vl;
-			while (*v == ' ')
-				v++;
-			vl = (size_t)(eol - v);
-			if (vl && v[vl - 1] == '\r')
-				vl--;
-			snprintf(out, cap, "%.*s", (int)vl, v);
-			return out;
-		}
-		p = eol + 1;
-	}
-	return NULL;
-}
-
 static void reply(struct conn *c, const char *msg, size_t len, int status, const char *reason,
                   const char *extra)
 {
 	char via[512] = "", from[512] = "", to[512] = "", cid[256] = "", cseq[64] = "", out[4096];
 	int n;
 
-	hdr(msg, len, "Via", via, sizeof(via));
-	hdr(msg, len, "From", from, sizeof(from));
-	hdr(msg, len, "To", to, sizeof(to));
-	hdr(msg, len, "Call-ID", cid, sizeof(cid));
-	hdr(msg, len, "CSeq", cseq, sizeof(cseq));
+	sipframe_header(msg, len, "Via", via, sizeof(via));
+	sipframe_header(msg, len, "From", from, sizeof(from));
+	sipframe_header(msg, len, "To", to, sizeof(to));
+	sipframe_header(msg, len, "Call-ID", cid, sizeof(cid));
+	sipframe_header(msg, len, "CSeq", cseq, sizeof(cseq));
 	n = snprintf(out, sizeof(out),
 	             "SIP/2.0 %d %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s%s\r\nCall-ID: %s\r\n"
 	             "CSeq: %s\r\n%sContent-Length: 0\r\n\r\n",
@@ -90,7 +65,7 @@ static void do_register(struct conn *c, const char *msg, size_t len)
 	char auth[1024], contact[512] = "", extra[800], ha1[33], resp[33];
 	struct digest_params d;
 
-	if (!hdr(msg, len, "Authorization", auth, sizeof(auth))) {
+	if (!sipframe_header(msg, len, "Authorization", auth, sizeof(auth))) {
 		snprintf(extra, sizeof(extra),
 		         "WWW-Authenticate: Digest realm=\"librestream.com\", nonce=\"%s\", "
 		         "qop=\"auth\", algorithm=MD5\r\n",
@@ -108,7 +83,7 @@ static void do_register(struct conn *c, const char *msg, size_t len)
 		reply(c, msg, len, 403, "Forbidden", NULL);
 		return;
 	}
-	hdr(msg, len, "Contact", contact, sizeof(contact));
+	sipframe_header(msg, len, "Contact", contact, sizeof(contact));
 	snprintf(extra, sizeof(extra), "Contact: %s;expires=300\r\n", contact);
 	reply(c, msg, len, 200, "OK", extra);
 }
