@@ -38,28 +38,46 @@ START_TEST(test_sock_rejects_malformed_addresses)
 }
 END_TEST
 
-START_TEST(test_sock_tcp_connects_on_loopback)
+/* A listener on addr (port 0: any); *bound gets its address. */
+static int listen_on(const char *addr, struct sock_addr *bound)
 {
-	struct sock_addr sa, bound;
-	struct pollfd p;
-	int lfd, cfd, afd;
+	struct sock_addr sa;
+	int lfd;
 
-	ck_assert_int_eq(sock_addr_parse(&sa, "127.0.0.1:0", 0), 0);
+	ck_assert_int_eq(sock_addr_parse(&sa, addr, 0), 0);
 	lfd = sock_listen_tcp(&sa, 4);
 	ck_assert_int_ge(lfd, 0);
-	ck_assert_int_eq(sock_local(lfd, &bound), 0);
-	ck_assert_uint_ne(sock_addr_port(&bound), 0);
+	ck_assert_int_eq(sock_local(lfd, bound), 0);
+	ck_assert_uint_ne(sock_addr_port(bound), 0);
+	return lfd;
+}
+
+/* The next connection on lfd (within 2 s); *peer gets its source. */
+static int accept_one(int lfd, struct sock_addr *peer)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	int afd;
+
+	peer->len = sizeof(peer->ss);
+	ck_assert_int_eq(poll(&p, 1, 2000), 1);
+	afd = accept(lfd, (struct sockaddr *)&peer->ss, &peer->len);
+	ck_assert_int_ge(afd, 0);
+	return afd;
+}
+
+START_TEST(test_sock_tcp_connects_on_loopback)
+{
+	struct sock_addr bound, peer;
+	struct pollfd p;
+	int lfd = listen_on("127.0.0.1:0", &bound), cfd, afd;
+
 	cfd = sock_connect_tcp(&bound);
 	ck_assert_int_ge(cfd, 0);
 	p.fd = cfd;
 	p.events = POLLOUT;
 	ck_assert_int_eq(poll(&p, 1, 2000), 1);
 	ck_assert_int_eq(sock_connect_result(cfd), 0);
-	p.fd = lfd;
-	p.events = POLLIN;
-	ck_assert_int_eq(poll(&p, 1, 2000), 1);
-	afd = accept(lfd, NULL, NULL);
-	ck_assert_int_ge(afd, 0);
+	afd = accept_one(lfd, &peer);
 	close(afd);
 	close(cfd);
 	close(lfd);
@@ -70,25 +88,15 @@ START_TEST(test_sock_tcp_connect_leaves_from_the_given_source)
 {
 	struct sock_addr sa, bound, from, peer;
 	struct sockaddr_in *in;
-	socklen_t plen = sizeof(peer.ss);
-	struct pollfd p;
-	int lfd, cfd, afd;
+	int lfd = listen_on("0.0.0.0:0", &bound), cfd, afd;
 
-	ck_assert_int_eq(sock_addr_parse(&sa, "0.0.0.0:0", 0), 0);
-	lfd = sock_listen_tcp(&sa, 4);
-	ck_assert_int_ge(lfd, 0);
-	ck_assert_int_eq(sock_local(lfd, &bound), 0);
 	ck_assert_int_eq(sock_addr_parse(&sa, "127.0.0.1", sock_addr_port(&bound)), 0);
 	/* Any 127/8 address is local on Linux: a second loopback address stands for a host
 	 * with several addresses. */
 	ck_assert_int_eq(sock_addr_parse(&from, "127.0.0.2:0", 0), 0);
 	cfd = sock_connect_tcp_from(&sa, &from);
 	ck_assert_int_ge(cfd, 0);
-	p.fd = lfd;
-	p.events = POLLIN;
-	ck_assert_int_eq(poll(&p, 1, 2000), 1);
-	afd = accept(lfd, (struct sockaddr *)&peer.ss, &plen);
-	ck_assert_int_ge(afd, 0);
+	afd = accept_one(lfd, &peer);
 	in = (struct sockaddr_in *)&peer.ss;
 	ck_assert_uint_eq(ntohl(in->sin_addr.s_addr), 0x7f000002u);
 	close(afd);

@@ -7,8 +7,8 @@
 #include "onsight/util.h"
 #include "report.h"
 #include "runner.h"
+#include "scen.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_IDS 256
@@ -360,42 +358,6 @@ out:
 	return code;
 }
 
-/* Removes the scratch folders (/tmp/onsight-conform.<prefix>: mock-sip control sockets) of
- * killed runs: no lab with that prefix any more, and untouched for a minute (a job creates
- * its folder just before its lab, and removes it just after). */
-static void gc_rundirs(void)
-{
-	DIR *d = opendir("/tmp");
-	struct dirent *e;
-	time_t now = time(NULL);
-
-	while (d && (e = readdir(d))) {
-		char dir[PATH_MAX], state[PATH_MAX], f[PATH_MAX * 2];
-		struct stat st;
-		if (strncmp(e->d_name, "onsight-conform.", 16) || strchr(e->d_name + 16, '/'))
-			continue;
-		snprintf(dir, sizeof(dir), "/tmp/%s", e->d_name);
-		snprintf(state, sizeof(state), "%s/%.64s.json", FWLAB_STATE_DIR, e->d_name + 16);
-		if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || now - st.st_mtime < 60 ||
-		    !access(state, F_OK))
-			continue;
-		DIR *in = opendir(dir);
-		struct dirent *x;
-		while (in && (x = readdir(in))) {
-			if (x->d_name[0] == '.')
-				continue;
-			snprintf(f, sizeof(f), "%s/%s", dir, x->d_name);
-			unlink(f);
-		}
-		if (in)
-			closedir(in);
-		if (!rmdir(dir))
-			printf("removed run folder %s\n", dir);
-	}
-	if (d)
-		closedir(d);
-}
-
 static int cmd_gc(int argc, char **argv)
 {
 	char report[4096] = "";
@@ -406,7 +368,7 @@ static int cmd_gc(int argc, char **argv)
 		return usage_err("gc takes no arguments%s", "");
 	e = fwlab_gc(report, sizeof(report));
 	fputs(*report ? report : "onsight-conform: no stale labs\n", stdout);
-	gc_rundirs();
+	scen_gc_rundirs();
 	return e ? EXIT_HARNESS : 0;
 }
 

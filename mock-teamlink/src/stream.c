@@ -111,12 +111,18 @@ static void kick(struct stream *s)
 
 static int flush(struct stream *s);
 
+/* Connected, past the TLS handshake and not failed: queued bytes can be written. */
+static int writable(const struct stream *s)
+{
+	return !s->dead && s->up && !s->handshaking && !s->connecting;
+}
+
 static void on_flush(void *arg)
 {
 	struct stream *s = arg;
 
 	s->flusht = 0;
-	if (s->dead || !s->up || s->handshaking || s->connecting)
+	if (!writable(s))
 		return;
 	(void)flush(s);
 	update(s);
@@ -167,7 +173,7 @@ void stream_free(struct stream *s)
 	if (!s)
 		return;
 	/* What is queued (a CLOSE frame, say) still goes out, as far as the socket takes it. */
-	if (!s->dead && s->up && !s->handshaking && !s->connecting && s->qlen)
+	if (writable(s) && s->qlen)
 		(void)flush(s);
 	if (!s->dead)
 		evloop_fd_del(s->loop, s->fd);
@@ -268,12 +274,12 @@ int stream_write2(struct stream *s, const void *a, size_t alen, const void *b, s
 	/* Written at the end of this loop iteration (timers run after the descriptors): what
 	 * the other handlers of the iteration queue goes out with it, in one TLS record and one
 	 * send, instead of one each. A failure comes as STREAM_ERROR from the loop. */
-	if (s->up && !s->handshaking && !s->connecting && s->qlen == alen + blen && !s->flusht) {
+	if (writable(s) && s->qlen == alen + blen && !s->flusht) {
 		s->flusht = evloop_timer_add(s->loop, 0, on_flush, s);
 		if (s->flusht)
 			return 0;
 		if (flush(s) < 0)
-			return 0; /* the error event has gone out; the caller learns from it */
+			return 0; /* STREAM_ERROR follows from the loop; the caller learns from it */
 	}
 	update(s);
 	return 0;

@@ -15,6 +15,7 @@
 #include "report.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1158,36 +1159,35 @@ static int wait_count(struct scen *s, const char *ev, json_int_t above, double s
 	return ok;
 }
 
+struct wait_arg {
+	const char *ev;
+	json_int_t seen, journal_seen; /* counts when the step began */
+};
+
+/* A new `ev` status line. An endpoint without status output is seen registering in
+ * mock-sip's journal. One that writes status lines is judged by its own: the server's 200
+ * can still be on its way to the endpoint when the journal shows it (held by a proxy, say). */
+static int pred_wait(struct scen *s, const void *arg)
+{
+	const struct wait_arg *w = arg;
+
+	return counted(s, w->ev) > w->seen ||
+	        (!strcmp(w->ev, "registered") && counted(s, "status:any") == 0 &&
+	         counted(s, "journal:registered") > w->journal_seen);
+}
+
 static void step_wait(struct scen *s, const struct conform_step *st, const char *name)
 {
-	const char *ev = st->event ? st->event : "registered";
-	json_int_t a, b;
+	struct wait_arg w = {.ev = st->event ? st->event : "registered"};
 	uint64_t t = now_ms();
-	json_t *arg;
-	int ok = 0;
 
 	read_tails(s); /* what the services wrote before this step belongs to earlier ones */
-	a = counted(s, ev);
-	b = counted(s, "journal:registered");
-	arg = json_pack("[s,I]", ev, a);
-	/* An endpoint without status output is seen registering in mock-sip's journal. One
-	 * that writes status lines is judged by its own: the server's 200 can still be on its
-	 * way to the endpoint when the journal shows it (held by a proxy, say). */
-	for (uint64_t end = t + (uint64_t)(st->timeout_s * 1000); !ok;) {
-		ok = pred_count_above(s, arg) ||
-		        (!strcmp(ev, "registered") && counted(s, "status:any") == 0 &&
-		         counted(s, "journal:registered") > b);
-		if (ok || must_abort(s) || now_ms() >= end)
-			break;
-		/* pump returns on the first status line or journal write, so the step ends
-		 * when the registration shows, not at the next tick */
-		pump(s, (int)(end - now_ms() > 250 ? 250 : end - now_ms()));
-	}
-	json_decref(arg);
-	if (ok)
+	w.seen = counted(s, w.ev);
+	w.journal_seen = counted(s, "journal:registered");
+	if (wait_for(s, pred_wait, &w, (uint64_t)(st->timeout_s * 1000)))
 		step_log(s, name, "ok after %.2f s", (double)(now_ms() - t) / 1000.0);
 	else
-		step_log(s, name, "no %s within %.0f s", ev, st->timeout_s);
+		step_log(s, name, "no %s within %.0f s", w.ev, st->timeout_s);
 }
 
 static void step_call_in(struct scen *s, const struct conform_step *st, const char *name)
@@ -1472,6 +1472,35 @@ static void rm_tree(const char *dir)
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A scenario's scratch folder: RUNDIR_DIR/RUNDIR_NAME followed by its lab prefix. */
+#define RUNDIR_DIR "/tmp"
+#define RUNDIR_NAME "onsight-conform."
+
+void scen_gc_rundirs(void)
+{
+	DIR *d = opendir(RUNDIR_DIR);
+	struct dirent *e;
+	time_t now = time(NULL);
+	const size_t pl = strlen(RUNDIR_NAME);
+
+	while (d && (e = readdir(d))) {
+		char dir[PATH_MAX], state[PATH_MAX];
+		struct stat st;
+		if (strncmp(e->d_name, RUNDIR_NAME, pl))
+			continue;
+		pathf(dir, sizeof(dir), RUNDIR_DIR "/%s", e->d_name);
+		pathf(state, sizeof(state), "%s/%.64s.json", FWLAB_STATE_DIR, e->d_name + pl);
+		if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || now - st.st_mtime < 60 ||
+		    !access(state, F_OK))
+			continue;
+		rm_tree(dir);
+		if (access(dir, F_OK))
+			printf("removed run folder %s\n", dir);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void setup_sigs(void)
 {
 	int p[2];
@@ -1561,7 +1590,7 @@ json_t *scen_run(const struct scen_spec *sp)
 	s->counts = json_object();
 	s->steps = json_array();
 	pathf(s->dir, sizeof(s->dir), "%s/%s", sp->outdir, sp->dir);
-	pathf(s->rundir, sizeof(s->rundir), "/tmp/onsight-conform.%s", sp->prefix);
+	pathf(s->rundir, sizeof(s->rundir), RUNDIR_DIR "/" RUNDIR_NAME "%s", sp->prefix);
 	pathf(keys, sizeof(keys), "%s/keys", s->dir);
 	/* A rerun into the same --out must not show the last run's files. */
 	rm_tree(s->dir);

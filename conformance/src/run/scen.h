@@ -36,6 +36,11 @@ json_t *scen_run(const struct scen_spec *spec);
 /* Set from a signal handler: the scenario stops what it is doing and tears down. */
 void scen_interrupt(void);
 
+/* Removes the scratch folders (mock-sip control sockets) of killed runs: no lab with their
+ * prefix any more, and untouched for a minute (a scenario makes its folder just before its
+ * lab and removes it just after). Prints a line per folder removed. */
+void scen_gc_rundirs(void);
+
 /* Writes the account (username) of accounts_path, with overlay (borrowed, may be NULL)
  * merged over its "config", into out_path as a one-account accounts file; the account's
  * merged object is returned (new reference) in *accountp when not NULL. */
