@@ -98,6 +98,12 @@ if wait_lab "$p"; then
     sleep 0.2
   done
   ls /run/netns | grep -q "^$p-" && bad "SIGKILL: gc left namespaces of $p"
+  # Its scratch folder (mock-sip control sockets) goes once it is a minute old: age it.
+  if [ -d "/tmp/onsight-conform.$p" ]; then
+    touch -d '2 minutes ago' "/tmp/onsight-conform.$p"
+    "$bin" gc >"$work/gc.log" 2>&1
+    [ -d "/tmp/onsight-conform.$p" ] && bad "SIGKILL: gc left /tmp/onsight-conform.$p"
+  fi
 else
   bad "SIGKILL: lab $p never came up"; kill -KILL -- -$pid; "$bin" gc >/dev/null
 fi
