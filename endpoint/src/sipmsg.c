@@ -6,6 +6,7 @@
 
 #include "sipmsg.h"
 
+#include "onsight/osipsafe.h"
 #include "onsight/sdp.h"
 
 #include <errno.h>
@@ -31,7 +32,7 @@ void sipmsg_init(void)
 	if (done)
 		return;
 	done = 1;
-	parser_init();
+	osipsafe_init();
 	osip_trace_initialize_func(TRACE_LEVEL0, quiet_trace);
 }
 
@@ -232,14 +233,15 @@ int sipmsg_parse(struct sipmsg *m, const char *buf, size_t len)
 	if (len > SIPMSG_MAX)
 		return E2BIG;
 	sipmsg_init();
-	if (osip_message_init(&msg) != 0)
+	switch (osipsafe_parse(&msg, buf, len)) {
+	case OSIPSAFE_OK:
+		break;
+	case OSIPSAFE_NOMEM:
 		return ENOMEM;
-	if (osip_message_parse(msg, buf, len) != 0) {
-		err = EINVAL;
-		goto out;
+	default: /* not SIP, or a body part libosip2 would leak on */
+		return EINVAL;
 	}
 	err = extract(m, msg);
-out:
 	osip_message_free(msg);
 	return err;
 }

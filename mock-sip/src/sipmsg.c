@@ -2,6 +2,7 @@
 #define LOG_TAG "sipmsg"
 #include "sipmsg.h"
 #include "onsight/log.h"
+#include "onsight/osipsafe.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,7 +33,7 @@ void sipmsg_global_init(void)
 	if (done)
 		return;
 	done = 1;
-	parser_init();
+	osipsafe_init();
 	osip_trace_initialize_func(TRACE_LEVEL5, osip_trace_to_log);
 }
 
@@ -202,32 +203,6 @@ static int validate(struct sipmsg *s, const char **reason)
 	return st;
 }
 
-/* libosip2 parses multipart bodies and leaks a body part's first Content-Type when the part
- * repeats it: such a message is refused before it gets there. Looks at the header block after
- * every line that starts with "--" (a boundary, RFC 2046 §5.1.1). */
-static int multipart_dup(const char *buf, size_t len)
-{
-	const char *p = buf, *end = buf + len;
-
-	while ((p = memmem(p, (size_t)(end - p), "\n--", 3)) != NULL) {
-		const char *blk = memchr(p + 1, '\n', (size_t)(end - p - 1)), *q;
-		unsigned n = 0;
-		if (!blk)
-			break;
-		for (q = blk + 1; q < end && *q != '\r' && *q != '\n';) {
-			const char *nl = memchr(q, '\n', (size_t)(end - q));
-			size_t ln = nl ? (size_t)(nl - q) : (size_t)(end - q);
-			if (raw_is(q, ln, "Content-Type", 'c') && ++n > 1)
-				return 1;
-			if (!nl)
-				break;
-			q = nl + 1;
-		}
-		p = blk;
-	}
-	return 0;
-}
-
 /* Why libosip2 refused a request line: an unknown URI scheme is a 416 (RFC 3261 §8.2.2.1),
  * another version a 505; anything else a 400. */
 static int start_line_status(const char *buf, size_t len, const char **reason)
@@ -272,22 +247,20 @@ int sipmsg_parse(struct sipmsg *s, const char *buf, size_t len, const char **rea
 
 	memset(s, 0, sizeof(*s));
 	*reason = "Bad Request";
-	/* Before libosip2 sees it: a second Content-Type makes it leak the first. */
-	if (raw_duplicates(buf, len) || multipart_dup(buf, len)) {
+	if (raw_duplicates(buf, len)) {
 		free(scratch);
 		*reason = "Repeated Single-Value Header";
 		return looks_request ? 400 : SIPMSG_DROP;
 	}
-	if (osip_message_init(&s->m) != 0) {
-		free(scratch);
-		return SIPMSG_DROP;
-	}
-	st = osip_message_parse(s->m, text, len);
+	st = osipsafe_parse(&s->m, text, len);
 	free(scratch);
-	if (st != 0) {
-		sipmsg_clear(s);
-		return looks_request ? start_line_status(buf, len, reason) : SIPMSG_DROP;
+	if (st == OSIPSAFE_LEAKY) {
+		*reason = "Malformed Body Part";
+		return looks_request ? 400 : SIPMSG_DROP;
 	}
+	if (st != OSIPSAFE_OK)
+		return looks_request && st == OSIPSAFE_SYNTAX ? start_line_status(buf, len, reason)
+		                                              : SIPMSG_DROP;
 	s->is_request = MSG_IS_REQUEST(s->m);
 	s->method = s->is_request ? s->m->sip_method : (s->m->cseq ? s->m->cseq->method : NULL);
 	s->status = s->m->status_code;

@@ -274,6 +274,32 @@ START_TEST(test_options_answered_with_allow_accept_supported)
 }
 END_TEST
 
+/* libosip2 5.3 leaks a body part's first Content-Type when the part repeats it (here with a
+ * bare CR between the two): mock-sip answers 400 and keeps serving. */
+START_TEST(test_multipart_part_libosip2_leaks_on_gets_400)
+{
+	struct fx f;
+	char resp[4096];
+	const char *msg =
+	        "MESSAGE sip:k@librestream.com SIP/2.0\r\n"
+	        "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKm1\r\n"
+	        "From: <sip:x@y>;tag=1\r\nTo: <sip:k@librestream.com>\r\nCall-ID: m1\r\n"
+	        "CSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n"
+	        "Content-Type: multipart/mixed;boundary=b1\r\nContent-Length: 67\r\n\r\n"
+	        "--b1\r\nContent-Type: text/plain\rContent-Type: text/x\r\n\r\nHi\r\n--b1--\r\n";
+	const char *opt = "OPTIONS sip:librestream.com SIP/2.0\r\n"
+	                  "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKm2\r\n"
+	                  "From: <sip:x@y>;tag=1\r\nTo: <sip:librestream.com>\r\nCall-ID: m2\r\n"
+	                  "CSeq: 5 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+
+	fx_up(&f, 60);
+	ck_assert_int_eq(exchange(&f, msg, resp, sizeof(resp)), 400);
+	ck_assert_ptr_nonnull(strstr(resp, "SIP/2.0 400 Malformed Body Part\r\n"));
+	ck_assert_int_eq(exchange(&f, opt, resp, sizeof(resp)), 200);
+	fx_down(&f);
+}
+END_TEST
+
 START_TEST(test_invite_for_unregistered_user_gets_480)
 {
 	struct fx f;
@@ -453,7 +479,8 @@ TU_SUITE("sip_server", test_registrar_challenges_then_binds_with_digest,
          test_registrar_answers_423_for_too_brief_expiry,
          test_registrar_keeps_multiple_contacts_and_unregisters, test_registrar_expires_bindings,
          test_options_answered_with_allow_accept_supported,
-         test_invite_for_unregistered_user_gets_480, test_stun_server_checks_message_integrity,
+         test_invite_for_unregistered_user_gets_480, test_multipart_part_libosip2_leaks_on_gets_400,
+         test_stun_server_checks_message_integrity,
          test_proxy_retransmits_invite_over_udp_until_provisional,
          test_registrar_caps_contacts_per_user_replacing_the_oldest,
          test_registrar_refuses_users_of_other_domains)
