@@ -253,22 +253,25 @@ START_TEST(test_registrar_expires_bindings)
 }
 END_TEST
 
+/* The Firewall Detect probe of the note (§4): an OPTIONS to the service domain. */
+static const char options_req[] =
+        "OPTIONS sip:librestream.com SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKo1\r\n"
+        "From: <sip:x@y>;tag=1\r\nTo: <sip:librestream.com>\r\nCall-ID: o1\r\n"
+        "CSeq: 5 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+
 START_TEST(test_options_answered_with_allow_accept_supported)
 {
 	struct fx f;
 	char resp[4096];
-	const char *opt = "OPTIONS sip:librestream.com SIP/2.0\r\n"
-	                  "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKo1\r\n"
-	                  "From: <sip:x@y>;tag=1\r\nTo: <sip:librestream.com>\r\nCall-ID: o1\r\n"
-	                  "CSeq: 5 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
 
 	fx_up(&f, 60);
-	ck_assert_int_eq(exchange(&f, opt, resp, sizeof(resp)), 200);
+	ck_assert_int_eq(exchange(&f, options_req, resp, sizeof(resp)), 200);
 	ck_assert_ptr_nonnull(strstr(resp, "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS"));
 	ck_assert_ptr_nonnull(strstr(resp, "Accept: application/sdp"));
 	ck_assert_ptr_nonnull(strstr(resp, "Supported: "));
 	/* a retransmission gets the same answer from the transaction, not a new one */
-	ck_assert_int_eq(exchange(&f, opt, resp, sizeof(resp)), 200);
+	ck_assert_int_eq(exchange(&f, options_req, resp, sizeof(resp)), 200);
 	ck_assert_uint_eq(txnl_count(f.txn), 1);
 	fx_down(&f);
 }
@@ -287,15 +290,11 @@ START_TEST(test_multipart_part_libosip2_leaks_on_gets_400)
 	        "CSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n"
 	        "Content-Type: multipart/mixed;boundary=b1\r\nContent-Length: 67\r\n\r\n"
 	        "--b1\r\nContent-Type: text/plain\rContent-Type: text/x\r\n\r\nHi\r\n--b1--\r\n";
-	const char *opt = "OPTIONS sip:librestream.com SIP/2.0\r\n"
-	                  "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKm2\r\n"
-	                  "From: <sip:x@y>;tag=1\r\nTo: <sip:librestream.com>\r\nCall-ID: m2\r\n"
-	                  "CSeq: 5 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
 
 	fx_up(&f, 60);
 	ck_assert_int_eq(exchange(&f, msg, resp, sizeof(resp)), 400);
 	ck_assert_ptr_nonnull(strstr(resp, "SIP/2.0 400 Malformed Body Part\r\n"));
-	ck_assert_int_eq(exchange(&f, opt, resp, sizeof(resp)), 200);
+	ck_assert_int_eq(exchange(&f, options_req, resp, sizeof(resp)), 200);
 	fx_down(&f);
 }
 END_TEST
