@@ -10,20 +10,6 @@
 
 #define JCFG_MAX_PATH 256
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int jcfg_loadb(const char *name, const char *buf, size_t len, json_t **rootp, char *err,
                size_t errlen)
 {
@@ -33,12 +19,12 @@ int jcfg_loadb(const char *name, const char *buf, size_t len, json_t **rootp, ch
 	if (!buf || !rootp)
 		return EINVAL;
 	if (len > JCFG_MAX_FILE) {
-		seterr(err, errlen, "%s: larger than %u bytes", name, JCFG_MAX_FILE);
+		err_set(err, errlen, "%s: larger than %u bytes", name, JCFG_MAX_FILE);
 		return EFBIG;
 	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		seterr(err, errlen, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
+		err_set(err, errlen, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
 		return EINVAL;
 	}
 	*rootp = root;
@@ -53,7 +39,7 @@ int jcfg_load(const char *path, json_t **rootp, char *err, size_t errlen)
 
 	rc = file_read(path, JCFG_MAX_FILE, &buf, &len);
 	if (rc) {
-		seterr(err, errlen, "%s: %s", path, rc == EFBIG ? "file too large" : strerror(rc));
+		err_set(err, errlen, "%s: %s", path, rc == EFBIG ? "file too large" : strerror(rc));
 		return rc;
 	}
 	rc = jcfg_loadb(path, buf, len, rootp, err, errlen);
@@ -108,17 +94,17 @@ static int check_unknown(const json_t *obj, const char *prefix, const struct jcf
 		int n = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
 
 		if (n < 0 || (size_t)n >= sizeof(path)) {
-			seterr(err, errlen, "%s: $.%s...: key path too long", file, prefix);
+			err_set(err, errlen, "%s: $.%s...: key path too long", file, prefix);
 			return EINVAL;
 		}
 		if (key_find(keys, nkeys, path, &is_prefix))
 			continue;
 		if (!is_prefix) {
-			seterr(err, errlen, "%s: $.%s: unknown key", file, path);
+			err_set(err, errlen, "%s: $.%s: unknown key", file, path);
 			return EINVAL;
 		}
 		if (!json_is_object(v)) {
-			seterr(err, errlen, "%s: $.%s: expected an object", file, path);
+			err_set(err, errlen, "%s: $.%s: expected an object", file, path);
 			return EINVAL;
 		}
 		if (check_unknown(v, path, keys, nkeys, file, err, errlen))
@@ -134,14 +120,14 @@ static int apply_int(const struct jcfg_key *k, const json_t *v, void *out, const
 
 	if (v) {
 		if (!json_is_integer(v)) {
-			seterr(err, errlen, "%s: $.%s: expected an integer", file, k->path);
+			err_set(err, errlen, "%s: $.%s: expected an integer", file, k->path);
 			return EINVAL;
 		}
 		x = json_integer_value(v);
 	}
 	if (x < k->min || x > k->max) {
-		seterr(err, errlen, "%s: $.%s: %lld is out of range [%lld, %lld]", file, k->path, x,
-		       k->min, k->max);
+		err_set(err, errlen, "%s: $.%s: %lld is out of range [%lld, %lld]", file, k->path,
+		        x, k->min, k->max);
 		return ERANGE;
 	}
 	memcpy((char *)out + k->offset, &x, sizeof(x));
@@ -155,7 +141,7 @@ static int apply_bool(const struct jcfg_key *k, const json_t *v, void *out, cons
 
 	if (v) {
 		if (!json_is_boolean(v)) {
-			seterr(err, errlen, "%s: $.%s: expected true or false", file, k->path);
+			err_set(err, errlen, "%s: $.%s: expected true or false", file, k->path);
 			return EINVAL;
 		}
 		x = json_is_true(v);
@@ -172,17 +158,17 @@ static int apply_string(const struct jcfg_key *k, const json_t *v, void *out, co
 
 	if (v) {
 		if (!json_is_string(v)) {
-			seterr(err, errlen, "%s: $.%s: expected a string", file, k->path);
+			err_set(err, errlen, "%s: $.%s: expected a string", file, k->path);
 			return EINVAL;
 		}
 		s = json_string_value(v);
 		if (k->max > 0 && (long long)json_string_length(v) > k->max) {
-			seterr(err, errlen, "%s: $.%s: longer than %lld characters", file, k->path,
-			       k->max);
+			err_set(err, errlen, "%s: $.%s: longer than %lld characters", file, k->path,
+			        k->max);
 			return ERANGE;
 		}
 		if (strlen(s) != json_string_length(v)) {
-			seterr(err, errlen, "%s: $.%s: contains a NUL character", file, k->path);
+			err_set(err, errlen, "%s: $.%s: contains a NUL character", file, k->path);
 			return EINVAL;
 		}
 	}
@@ -202,12 +188,12 @@ static int apply_strlist(const struct jcfg_key *k, const json_t *v, void *out, c
 	json_t *e;
 
 	if (v && !json_is_array(v)) {
-		seterr(err, errlen, "%s: $.%s: expected an array of strings", file, k->path);
+		err_set(err, errlen, "%s: $.%s: expected an array of strings", file, k->path);
 		return EINVAL;
 	}
 	n = v ? json_array_size(v) : 0;
 	if (k->max > 0 && (long long)n > k->max) {
-		seterr(err, errlen, "%s: $.%s: more than %lld entries", file, k->path, k->max);
+		err_set(err, errlen, "%s: $.%s: more than %lld entries", file, k->path, k->max);
 		return ERANGE;
 	}
 	list = calloc(n + 1, sizeof(*list));
@@ -217,7 +203,7 @@ static int apply_strlist(const struct jcfg_key *k, const json_t *v, void *out, c
 	json_array_foreach(v, i, e)
 	{
 		if (!json_is_string(e)) {
-			seterr(err, errlen, "%s: $.%s[%zu]: expected a string", file, k->path, i);
+			err_set(err, errlen, "%s: $.%s[%zu]: expected a string", file, k->path, i);
 			return EINVAL;
 		}
 		list[i] = strdup(json_string_value(e));
@@ -237,7 +223,7 @@ int jcfg_apply(const json_t *root, const struct jcfg_key *keys, size_t nkeys, vo
 	if (!file)
 		file = "config";
 	if (root && !json_is_object(root)) {
-		seterr(err, errlen, "%s: $: expected an object", file);
+		err_set(err, errlen, "%s: $: expected an object", file);
 		return EINVAL;
 	}
 	for (size_t i = 0; i < nkeys && !rc; i++) {
@@ -247,7 +233,7 @@ int jcfg_apply(const json_t *root, const struct jcfg_key *keys, size_t nkeys, vo
 		if (v && json_is_null(v))
 			v = NULL;
 		if (!v && k->required) {
-			seterr(err, errlen, "%s: $.%s: required key is missing", file, k->path);
+			err_set(err, errlen, "%s: $.%s: required key is missing", file, k->path);
 			rc = EINVAL;
 			break;
 		}

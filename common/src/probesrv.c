@@ -220,23 +220,6 @@ static int conn_drain(struct pconn *c)
 	return 0;
 }
 
-static int conn_handshake(struct pconn *c)
-{
-	int r = SSL_accept(c->ssl), e;
-
-	if (r == 1) {
-		c->handshaken = 1;
-		return 0;
-	}
-	e = SSL_get_error(c->ssl, r);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-		return evloop_fd_mod(c->srv->loop, c->fd,
-		                     e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN)
-		        ? -1
-		        : 1;
-	return -1;
-}
-
 static void conn_event(int fd, uint32_t events, void *arg)
 {
 	struct pconn *c = arg;
@@ -247,9 +230,10 @@ static void conn_event(int fd, uint32_t events, void *arg)
 	(void)fd;
 	conn_touch(c);
 	if (c->ssl && !c->handshaken) {
-		int h = conn_handshake(c);
+		int h = tls_accept_step(c->ssl, c->srv->loop, c->fd);
 		if (h)
 			return h < 0 ? conn_close(c, "tls handshake failed") : (void)0;
+		c->handshaken = 1;
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		for (i = 0; i < 16; i++) {

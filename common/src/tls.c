@@ -1,5 +1,6 @@
 #define LOG_TAG "tls"
 #include "onsight/tls.h"
+#include "onsight/evloop.h"
 #include "onsight/log.h"
 
 #include <errno.h>
@@ -199,4 +200,16 @@ ssize_t tls_sock_io(int fd, SSL *ssl, void *buf, size_t n, int wr)
 	default:
 		return -1;
 	}
+}
+
+int tls_accept_step(SSL *ssl, struct evloop *loop, int fd)
+{
+	int r = SSL_accept(ssl), e;
+
+	if (r == 1)
+		return 0;
+	e = SSL_get_error(ssl, r);
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		return -1;
+	return evloop_fd_mod(loop, fd, e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN) ? -1 : 1;
 }

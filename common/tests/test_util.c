@@ -56,6 +56,18 @@ START_TEST(test_str_copy_truncates_and_terminates)
 }
 END_TEST
 
+START_TEST(test_err_set_formats_truncates_and_takes_null)
+{
+	char e[8] = "x";
+
+	err_set(e, sizeof(e), "line %d: %s", 12, "bad");
+	ck_assert_str_eq(e, "line 12");
+	err_set(NULL, 10, "ignored %d", 1);
+	err_set(e, 0, "ignored %d", 2);
+	ck_assert_str_eq(e, "line 12");
+}
+END_TEST
+
 TU_SUITE("util", test_file_read_reads_whole_file_and_caps_size,
          test_file_read_secret_strips_newline_and_rejects_empty,
-         test_str_copy_truncates_and_terminates)
+         test_str_copy_truncates_and_terminates, test_err_set_formats_truncates_and_takes_null)

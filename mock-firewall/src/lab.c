@@ -36,20 +36,6 @@
 
 const char *const lab_roles[ROLE_COUNT] = {"ep", "fw", "lan", "net", "out"};
 
-static void seterr(char *err, size_t len, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 int lab_role(const char *role)
 {
 	for (int i = 0; role && i < ROLE_COUNT; i++)
@@ -236,8 +222,8 @@ static int run_ip_batch(struct fwlab *l, int role, const char *batch, char *err,
 		argv_ns[2] = l->ns[role];
 	rc = sys_run(NULL, role >= 0 ? argv_ns : argv_root, batch, out, sizeof(out), 10000);
 	if (rc != 0) {
-		seterr(err, errlen, "ip%s%s: %s", role >= 0 ? " -n " : "",
-		       role >= 0 ? l->ns[role] : "", rc < 0 ? strerror(-rc) : out);
+		err_set(err, errlen, "ip%s%s: %s", role >= 0 ? " -n " : "",
+		        role >= 0 ? l->ns[role] : "", rc < 0 ? strerror(-rc) : out);
 		return rc < 0 ? -rc : EIO;
 	}
 	return 0;
@@ -252,13 +238,13 @@ static int run_nft(struct fwlab *l, int role, json_t *batch, char *err, size_t e
 
 	snprintf(path, sizeof(path), "%s/nft-%s.json", l->dir, lab_roles[role]);
 	if (json_dump_file(batch, path, JSON_INDENT(1)) != 0) {
-		seterr(err, errlen, "%s: cannot write", path);
+		err_set(err, errlen, "%s: cannot write", path);
 		return EIO;
 	}
 	rc = sys_run(l->nspath[role], argv, NULL, out, sizeof(out), 10000);
 	if (rc != 0) {
-		seterr(err, errlen, "nft -j -f %s in %s: %s", path, l->ns[role],
-		       rc < 0 ? strerror(-rc) : out);
+		err_set(err, errlen, "nft -j -f %s in %s: %s", path, l->ns[role],
+		        rc < 0 ? strerror(-rc) : out);
 		return rc < 0 ? -rc : EIO;
 	}
 	return 0;
@@ -304,7 +290,7 @@ static int set_sysctls(struct fwlab *l, char *err, size_t errlen)
 		if (!rc && (i == ROLE_FW || i == ROLE_OUT || i == ROLE_NET))
 			rc = sys_sysctl(l->nspath[i], "net/ipv4/ip_forward", "1");
 		if (rc && rc != ENOENT) {
-			seterr(err, errlen, "sysctl in %s: %s", l->ns[i], strerror(rc));
+			err_set(err, errlen, "sysctl in %s: %s", l->ns[i], strerror(rc));
 			return rc;
 		}
 	}
@@ -388,7 +374,7 @@ static int write_resolvs(struct fwlab *l, char *err, size_t errlen)
 			rc = write_resolv(
 			        l, i, i == ROLE_EP || i == ROLE_LAN ? LAB_LAN_DNS : LAB_NET_DNS);
 		if (rc) {
-			seterr(err, errlen, "%s/resolv.conf: %s", d, strerror(rc));
+			err_set(err, errlen, "%s/resolv.conf: %s", d, strerror(rc));
 			return rc;
 		}
 	}
@@ -455,7 +441,7 @@ static int start_dns(struct fwlab *l, char *err, size_t errlen)
 	if (!rc)
 		rc = spawn_logged(l, ROLE_NET, argv, "dnsmasq-net", &pid);
 	if (rc) {
-		seterr(err, errlen, "dnsmasq in %s: %s", l->ns[ROLE_NET], strerror(rc));
+		err_set(err, errlen, "dnsmasq in %s: %s", l->ns[ROLE_NET], strerror(rc));
 		return rc;
 	}
 	rc = svc_dnsmasq_lan(conf, sizeof(conf), l->hosts, l->nhosts);
@@ -465,7 +451,7 @@ static int start_dns(struct fwlab *l, char *err, size_t errlen)
 	if (!rc)
 		rc = spawn_logged(l, ROLE_LAN, argv, "dnsmasq-lan", &pid);
 	if (rc)
-		seterr(err, errlen, "dnsmasq in %s: %s", l->ns[ROLE_LAN], strerror(rc));
+		err_set(err, errlen, "dnsmasq in %s: %s", l->ns[ROLE_LAN], strerror(rc));
 	return rc;
 }
 
@@ -547,7 +533,7 @@ static int start_proxy(struct fwlab *l, const struct profile *p, int force, char
 	snprintf(path, sizeof(path), "%s/tinyproxy.conf", l->dir);
 	rc = write_proxy_conf(l, p, &changed);
 	if (rc) {
-		seterr(err, errlen, "tinyproxy configuration: %s", strerror(rc));
+		err_set(err, errlen, "tinyproxy configuration: %s", strerror(rc));
 		return rc;
 	}
 	if (!changed && !force && p->proxy_enabled == recorded_alive(l, "tinyproxy"))
@@ -558,25 +544,25 @@ static int start_proxy(struct fwlab *l, const struct profile *p, int force, char
 		return lab_save(l);
 	rc = spawn_logged(l, ROLE_LAN, argv, "tinyproxy", &pid);
 	if (rc)
-		seterr(err, errlen, "tinyproxy in %s: %s", l->ns[ROLE_LAN], strerror(rc));
+		err_set(err, errlen, "tinyproxy in %s: %s", l->ns[ROLE_LAN], strerror(rc));
 	return rc;
 }
 
 static int wait_services(struct fwlab *l, const struct profile *p, char *err, size_t errlen)
 {
 	if (wait_listening(l, ROLE_NET, LAB_NET_DNS, 53, 5000) != 0) {
-		seterr(err, errlen, "dnsmasq in %s did not start (see %s/dnsmasq-net.log)",
-		       l->ns[ROLE_NET], l->dir);
+		err_set(err, errlen, "dnsmasq in %s did not start (see %s/dnsmasq-net.log)",
+		        l->ns[ROLE_NET], l->dir);
 		return ETIMEDOUT;
 	}
 	if (wait_listening(l, ROLE_LAN, LAB_LAN_DNS, 53, 5000) != 0) {
-		seterr(err, errlen, "dnsmasq in %s did not start (see %s/dnsmasq-lan.log)",
-		       l->ns[ROLE_LAN], l->dir);
+		err_set(err, errlen, "dnsmasq in %s did not start (see %s/dnsmasq-lan.log)",
+		        l->ns[ROLE_LAN], l->dir);
 		return ETIMEDOUT;
 	}
 	if (p->proxy_enabled && wait_listening(l, ROLE_LAN, LAB_PROXY, LAB_PROXY_PORT, 5000) != 0) {
-		seterr(err, errlen, "tinyproxy in %s did not start (see %s/tinyproxy.log)",
-		       l->ns[ROLE_LAN], l->dir);
+		err_set(err, errlen, "tinyproxy in %s did not start (see %s/tinyproxy.log)",
+		        l->ns[ROLE_LAN], l->dir);
 		return ETIMEDOUT;
 	}
 	return 0;
@@ -625,11 +611,11 @@ int lab_check_profile_kernel(const struct profile *p, char *err, size_t errlen)
 {
 	for (int k = 0; k < LINK_COUNT; k++)
 		if (p->impair[k].set && p->impair[k].delay_ms > 0 && !lab_netem_available()) {
-			seterr(err, errlen,
-			       "%s: impair (link %s): delay_ms: unsupported on this kernel "
-			       "(tc netem is not available: CONFIG_NET_SCH_NETEM is not set); use "
-			       "loss_percent and rate, or run on a kernel with netem",
-			       p->path, profile_link_name(k));
+			err_set(err, errlen,
+			        "%s: impair (link %s): delay_ms: unsupported on this kernel "
+			        "(tc netem is not available: CONFIG_NET_SCH_NETEM is not set); use "
+			        "loss_percent and rate, or run on a kernel with netem",
+			        p->path, profile_link_name(k));
 			return ENOTSUP;
 		}
 	return 0;
@@ -715,7 +701,8 @@ static int apply_qdiscs(struct fwlab *l, const struct profile *p, char *err, siz
 			continue;
 		rc = sys_run(l->nspath[r], argv, batch[r], out, sizeof(out), 10000);
 		if (rc) {
-			seterr(err, errlen, "tc in %s: %s", l->ns[r], rc < 0 ? strerror(-rc) : out);
+			err_set(err, errlen, "tc in %s: %s", l->ns[r],
+			        rc < 0 ? strerror(-rc) : out);
 			rc = rc < 0 ? -rc : EIO;
 		}
 	}
@@ -820,8 +807,8 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 		prefix = defprefix;
 	}
 	if (!prefix_ok(prefix)) {
-		seterr(err, errlen, "prefix \"%s\": 1-%d characters of a-z, 0-9 and '-'", prefix,
-		       FWLAB_PREFIX_MAX);
+		err_set(err, errlen, "prefix \"%s\": 1-%d characters of a-z, 0-9 and '-'", prefix,
+		        FWLAB_PREFIX_MAX);
 		return EINVAL;
 	}
 	rc = profile_load(&p, profile_path, NULL, err, errlen);
@@ -838,14 +825,14 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 	set_domain(l, p->domain);
 	rc = sys_mkdirs(FWLAB_STATE_DIR, 0755);
 	if (rc) {
-		seterr(err, errlen, "%s: %s", FWLAB_STATE_DIR, strerror(rc));
+		err_set(err, errlen, "%s: %s", FWLAB_STATE_DIR, strerror(rc));
 		goto fail;
 	}
 	for (int i = 0; i < ROLE_COUNT; i++)
 		if (access(l->nspath[i], F_OK) == 0) {
-			seterr(err, errlen,
-			       "namespace %s exists already (another lab with prefix %s?)",
-			       l->ns[i], prefix);
+			err_set(err, errlen,
+			        "namespace %s exists already (another lab with prefix %s?)",
+			        l->ns[i], prefix);
 			rc = EEXIST;
 			goto fail;
 		}
@@ -853,8 +840,8 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 	fd = open(l->state, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rc = errno;
-		seterr(err, errlen, "%s: %s", l->state,
-		       rc == EEXIST ? "a lab with this prefix exists already" : strerror(rc));
+		err_set(err, errlen, "%s: %s", l->state,
+		        rc == EEXIST ? "a lab with this prefix exists already" : strerror(rc));
 		goto fail;
 	}
 	close(fd);
@@ -865,7 +852,7 @@ int fwlab_up(struct fwlab **lp, const char *profile_path, const char *prefix, ch
 	if (!rc)
 		rc = sys_mkdirs(l->dir, 0755);
 	if (rc) {
-		seterr(err, errlen, "%s: %s", l->state, strerror(rc));
+		err_set(err, errlen, "%s: %s", l->state, strerror(rc));
 		goto teardown;
 	}
 	test_stop_after("state");
@@ -939,7 +926,7 @@ int fwlab_apply(struct fwlab *l, const char *profile_path, char *err, size_t err
 		rc = start_proxy(l, p, 0, err, errlen);
 	if (!rc && p->proxy_enabled &&
 	    wait_listening(l, ROLE_LAN, LAB_PROXY, LAB_PROXY_PORT, 5000) != 0) {
-		seterr(err, errlen, "tinyproxy did not start (see %s/tinyproxy.log)", l->dir);
+		err_set(err, errlen, "tinyproxy did not start (see %s/tinyproxy.log)", l->dir);
 		rc = ETIMEDOUT;
 	}
 	if (!rc) {
@@ -1095,13 +1082,13 @@ static int load_state(const char *path, json_t **stp, char *err, size_t errlen)
 	json_t *st = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!st) {
-		seterr(err, errlen, "%s: %s", path, jerr.text);
+		err_set(err, errlen, "%s: %s", path, jerr.text);
 		return errno == ENOENT ? ENOENT : EINVAL;
 	}
 	if (!json_is_string(json_object_get(st, "prefix")) ||
 	    !prefix_ok(json_string_value(json_object_get(st, "prefix"))) ||
 	    !json_is_array(json_object_get(st, "namespaces"))) {
-		seterr(err, errlen, "%s: not a lab state file", path);
+		err_set(err, errlen, "%s: not a lab state file", path);
 		json_decref(st);
 		return EINVAL;
 	}
@@ -1146,7 +1133,7 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 		size_t n = list_labs(names, 64);
 
 		if (n == 0) {
-			seterr(err, errlen, "no lab is running (no state in %s)", FWLAB_STATE_DIR);
+			err_set(err, errlen, "no lab is running (no state in %s)", FWLAB_STATE_DIR);
 			return ENOENT;
 		}
 		if (n > 1) {
@@ -1156,14 +1143,14 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 			for (size_t i = 0; i < n && off < sizeof(list); i++)
 				off += (size_t)snprintf(list + off, sizeof(list) - off, " %s",
 				                        names[i]);
-			seterr(err, errlen, "%zu labs are running (%s ): say which with --prefix",
-			       n, list);
+			err_set(err, errlen, "%zu labs are running (%s ): say which with --prefix",
+			        n, list);
 			return EEXIST;
 		}
 		prefix = names[0];
 	}
 	if (!prefix_ok(prefix)) {
-		seterr(err, errlen, "prefix \"%s\" is not valid", prefix);
+		err_set(err, errlen, "prefix \"%s\" is not valid", prefix);
 		return EINVAL;
 	}
 	l = lab_new(prefix);
@@ -1172,7 +1159,7 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 	rc = load_state(l->state, &l->st, err, errlen);
 	if (rc) {
 		if (rc == ENOENT)
-			seterr(err, errlen, "no lab with prefix %s", prefix);
+			err_set(err, errlen, "no lab with prefix %s", prefix);
 		free(l);
 		return rc;
 	}
@@ -1231,8 +1218,8 @@ int fwlab_available(char *why, size_t len)
 	char *path = getenv("PATH");
 
 	if (geteuid() != 0) {
-		seterr(why, len,
-		       "not root: network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN");
+		err_set(why, len,
+		        "not root: network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN");
 		return EPERM;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++) {
@@ -1248,8 +1235,8 @@ int fwlab_available(char *why, size_t len)
 			found = access(p, X_OK) == 0;
 		}
 		if (!found) {
-			seterr(why, len, "%s is not installed (scripts/setup installs it)",
-			       tools[i]);
+			err_set(why, len, "%s is not installed (scripts/setup installs it)",
+			        tools[i]);
 			return ENOENT;
 		}
 	}
@@ -1264,12 +1251,12 @@ int fwlab_available(char *why, size_t len)
 			_exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
 		if (netns_waitpid(pid, &status, 5000) != 0 || !WIFEXITED(status) ||
 		    WEXITSTATUS(status) != 0) {
-			seterr(why, len, "unshare(CLONE_NEWNET) is not permitted here");
+			err_set(why, len, "unshare(CLONE_NEWNET) is not permitted here");
 			return EPERM;
 		}
 	}
 	if (sys_mkdirs("/run/netns", 0755) != 0 || access("/run/netns", W_OK) != 0) {
-		seterr(why, len, "/run/netns is not writable");
+		err_set(why, len, "/run/netns is not writable");
 		return EACCES;
 	}
 	return 0;

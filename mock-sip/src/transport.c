@@ -188,23 +188,6 @@ static int conn_deliver(struct conn *c)
 	return 0;
 }
 
-static int conn_handshake(struct conn *c)
-{
-	int r = SSL_accept(c->ssl), e;
-
-	if (r == 1) {
-		c->handshaken = 1;
-		return 0;
-	}
-	e = SSL_get_error(c->ssl, r);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-		return evloop_fd_mod(c->t->loop, c->fd,
-		                     e == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN)
-		        ? -1
-		        : 1;
-	return -1;
-}
-
 /* Reads what is there (bounded per event so one peer cannot starve the others). */
 static int conn_read(struct conn *c)
 {
@@ -241,9 +224,10 @@ static void conn_event(int fd, uint32_t events, void *arg)
 		c->connecting = 0;
 	}
 	if (c->ssl && !c->handshaken) {
-		int h = conn_handshake(c);
+		int h = tls_accept_step(c->ssl, c->t->loop, c->fd);
 		if (h)
 			return h < 0 ? conn_close(c, "tls handshake failed") : (void)0;
+		c->handshaken = 1;
 		conn_touch(c); /* from now on the idle timeout applies */
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {

@@ -28,5 +28,10 @@ const char *tls_errstr(const SSL *ssl, char *buf, size_t len);
  * is not NULL. Returns the bytes moved (>0), 0 when it would block (TLS: also when it
  * must read to write or write to read), -1 on EOF or failure. */
 ssize_t tls_sock_io(int fd, SSL *ssl, void *buf, size_t n, int wr);
+struct evloop;
+/* One step of a server-side handshake (SSL_accept) on the non-blocking fd that loop
+ * watches. Returns 0 when the handshake is done, 1 while it waits (fd re-armed on loop for
+ * readable or writable, whichever OpenSSL needs), -1 on failure. */
+int tls_accept_step(SSL *ssl, struct evloop *loop, int fd);
 
 #endif

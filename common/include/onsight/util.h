@@ -16,6 +16,9 @@ int file_read_secret(const char *path, char **bufp, size_t *lenp)
         __attribute__((warn_unused_result));
 /* Copies with truncation, always NUL-terminates; returns strlen(src) (BSD strlcpy). */
 size_t str_copy(char *dst, const char *src, size_t size);
+/* Formats into err[0..len) when err is not NULL and len > 0: the error out-parameter of
+ * loaders and parsers. */
+void err_set(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Ignores SIGPIPE for the process: every program that writes to sockets calls this. */
 void util_ignore_sigpipe(void);
 

@@ -3,25 +3,13 @@
 
 #include "buf.h"
 #include "onsight/jsoncfg.h"
+#include "onsight/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int check_shape(const json_t *r, const char *name, char *err, size_t errlen)
 {
@@ -31,26 +19,26 @@ static int check_shape(const json_t *r, const char *name, char *err, size_t errl
 
 	if (!json_is_object(r) || !json_is_string(json_object_get(r, "format")) ||
 	    strcmp(json_string_value(json_object_get(r, "format")), RESULTS_FORMAT)) {
-		seterr(err, errlen, "%s: not a results document (format \"%s\" expected)", name,
-		       RESULTS_FORMAT);
+		err_set(err, errlen, "%s: not a results document (format \"%s\" expected)", name,
+		        RESULTS_FORMAT);
 		return EINVAL;
 	}
 	if (!json_is_array(sc)) {
-		seterr(err, errlen, "%s: $.scenarios: must be an array", name);
+		err_set(err, errlen, "%s: $.scenarios: must be an array", name);
 		return EINVAL;
 	}
 	json_array_foreach(sc, i, s)
 	{
 		if (!json_is_string(json_object_get(s, "id")) ||
 		    !json_is_string(json_object_get(s, "verdict"))) {
-			seterr(err, errlen, "%s: $.scenarios[%zu]: needs string id and verdict",
-			       name, i);
+			err_set(err, errlen, "%s: $.scenarios[%zu]: needs string id and verdict",
+			        name, i);
 			return EINVAL;
 		}
 		const json_t *ch = json_object_get(s, "checks");
 		if (ch && !json_is_array(ch)) {
-			seterr(err, errlen, "%s: $.scenarios[%zu].checks: must be an array", name,
-			       i);
+			err_set(err, errlen, "%s: $.scenarios[%zu].checks: must be an array", name,
+			        i);
 			return EINVAL;
 		}
 	}
@@ -125,8 +113,8 @@ int results_merge(json_t *const *parts, size_t n, json_t **outp, char *err, size
 	}
 	for (size_t i = 0; i < total; i++) {
 		if (i > 0 && !cmp_id(&all[i - 1], &all[i])) {
-			seterr(err, errlen, "scenario %s appears in more than one part",
-			       json_string_value(json_object_get(all[i], "id")));
+			err_set(err, errlen, "scenario %s appears in more than one part",
+			        json_string_value(json_object_get(all[i], "id")));
 			json_decref(merged);
 			e = EINVAL;
 			goto out;

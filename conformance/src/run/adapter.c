@@ -110,19 +110,6 @@ static const struct {
 #undef V
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Looks up a placeholder: -1 unknown, else its index in vars[]. */
 static int var_index(const char *name, size_t len)
 {
@@ -268,7 +255,7 @@ static int strict_keys(const json_t *obj, const char *const *allowed, const char
 			if (!strcmp(allowed[i], key))
 				break;
 		if (!allowed[i]) {
-			seterr(err, errlen, "%s: %s.%s: unknown key", name, where, key);
+			err_set(err, errlen, "%s: %s.%s: unknown key", name, where, key);
 			return EINVAL;
 		}
 	}
@@ -282,15 +269,15 @@ static int template_dup(const json_t *j, char **outp, const char *name, const ch
 	int e;
 
 	if (!json_is_string(j)) {
-		seterr(err, errlen, "%s: %s: must be a string", name, where);
+		err_set(err, errlen, "%s: %s: must be a string", name, where);
 		return EINVAL;
 	}
 	e = expand(s, NULL, NULL, NULL);
 	if (e) {
-		seterr(err, errlen,
-		       "%s: %s: bad template \"%s\" (unknown placeholder or unbalanced "
-		       "brace; write {{ and }} for literal braces)",
-		       name, where, s);
+		err_set(err, errlen,
+		        "%s: %s: bad template \"%s\" (unknown placeholder or unbalanced "
+		        "brace; write {{ and }} for literal braces)",
+		        name, where, s);
 		return e;
 	}
 	*outp = strdup(s);
@@ -306,12 +293,12 @@ static int parse_command(struct adapter *a, const json_t *cmd, const char *name,
 	int e;
 
 	if (!json_is_array(cmd) || json_array_size(cmd) == 0) {
-		seterr(err, errlen, "%s: $.command: must be a non-empty array", name);
+		err_set(err, errlen, "%s: $.command: must be a non-empty array", name);
 		return EINVAL;
 	}
 	if (json_array_size(cmd) > ADAPTER_MAX_ARGS) {
-		seterr(err, errlen, "%s: $.command: more than %u arguments", name,
-		       ADAPTER_MAX_ARGS);
+		err_set(err, errlen, "%s: $.command: more than %u arguments", name,
+		        ADAPTER_MAX_ARGS);
 		return E2BIG;
 	}
 	json_array_foreach(cmd, i, el)
@@ -321,10 +308,10 @@ static int parse_command(struct adapter *a, const json_t *cmd, const char *name,
 
 		snprintf(where, sizeof(where), "$.command[%zu]", i);
 		if (json_is_array(el) && (n == 0 || n > 8 || i == 0)) {
-			seterr(err, errlen,
-			       "%s: %s: an optional group holds 1 to 8 strings and "
-			       "cannot be the program",
-			       name, where);
+			err_set(err, errlen,
+			        "%s: %s: an optional group holds 1 to 8 strings and "
+			        "cannot be the program",
+			        name, where);
 			return EINVAL;
 		}
 		ar->parts = calloc(n, sizeof(char *));
@@ -352,19 +339,19 @@ static int parse_env(struct adapter *a, const json_t *env, const char *name, cha
 	int e;
 
 	if (!json_is_object(env)) {
-		seterr(err, errlen, "%s: $.env: must be an object of strings", name);
+		err_set(err, errlen, "%s: $.env: must be an object of strings", name);
 		return EINVAL;
 	}
 	json_object_foreach((json_t *)env, key, val)
 	{
 		snprintf(where, sizeof(where), "$.env.%.100s", key);
 		if (a->nenv >= ADAPTER_MAX_ENV) {
-			seterr(err, errlen, "%s: $.env: more than %u variables", name,
-			       ADAPTER_MAX_ENV);
+			err_set(err, errlen, "%s: $.env: more than %u variables", name,
+			        ADAPTER_MAX_ENV);
 			return E2BIG;
 		}
 		if (!*key || strchr(key, '=')) {
-			seterr(err, errlen, "%s: %s: bad variable name", name, where);
+			err_set(err, errlen, "%s: %s: bad variable name", name, where);
 			return EINVAL;
 		}
 		a->env_keys[a->nenv] = strdup(key);
@@ -424,8 +411,8 @@ static int parse_files(struct adapter *a, const json_t *files, const char *name,
 	int e;
 
 	if (!json_is_array(files) || json_array_size(files) > ADAPTER_MAX_FILES) {
-		seterr(err, errlen, "%s: $.files: must be an array of at most %u files", name,
-		       ADAPTER_MAX_FILES);
+		err_set(err, errlen, "%s: $.files: must be an array of at most %u files", name,
+		        ADAPTER_MAX_FILES);
 		return EINVAL;
 	}
 	json_array_foreach(files, i, el)
@@ -436,7 +423,7 @@ static int parse_files(struct adapter *a, const json_t *files, const char *name,
 
 		snprintf(where, sizeof(where), "$.files[%zu]", i);
 		if (!json_is_object(el)) {
-			seterr(err, errlen, "%s: %s: must be an object", name, where);
+			err_set(err, errlen, "%s: %s: must be an object", name, where);
 			return EINVAL;
 		}
 		e = strict_keys(el, keys, where, name, err, errlen);
@@ -448,15 +435,15 @@ static int parse_files(struct adapter *a, const json_t *files, const char *name,
 		if (e)
 			return e;
 		if (!strstr(f->path, "{workdir}")) {
-			seterr(err, errlen, "%s: %s: files are written under {workdir} only", name,
-			       where);
+			err_set(err, errlen, "%s: %s: files are written under {workdir} only", name,
+			        where);
 			return EINVAL;
 		}
 		snprintf(where, sizeof(where), "$.files[%zu].content", i);
 		e = content_join(json_object_get(el, "content"), &joined);
 		if (e) {
-			seterr(err, errlen, "%s: %s: must be a string or an array of strings", name,
-			       where);
+			err_set(err, errlen, "%s: %s: must be a string or an array of strings",
+			        name, where);
 			return e;
 		}
 		tmp = json_string(joined);
@@ -478,17 +465,17 @@ static int parse_caps(struct adapter *a, const json_t *c, const char *name, char
 	const json_t *el;
 
 	if (!json_is_array(c)) {
-		seterr(err, errlen, "%s: $.capabilities: must be an array", name);
+		err_set(err, errlen, "%s: $.capabilities: must be an array", name);
 		return EINVAL;
 	}
 	json_array_foreach(c, i, el)
 	{
 		unsigned cap = adapter_cap_parse(json_string_value(el));
 		if (!cap) {
-			seterr(err, errlen,
-			       "%s: $.capabilities[%zu]: unknown capability (known: oam-login, "
-			       "teamlink, tls, auto-answer, call-out)",
-			       name, i);
+			err_set(err, errlen,
+			        "%s: $.capabilities[%zu]: unknown capability (known: oam-login, "
+			        "teamlink, tls, auto-answer, call-out)",
+			        name, i);
 			return EINVAL;
 		}
 		a->caps |= cap;
@@ -555,19 +542,19 @@ static int parse_ready(struct adapter *a, const json_t *r, const char *name, cha
 	int e;
 
 	if (!json_is_object(r)) {
-		seterr(err, errlen, "%s: $.ready: must be an object", name);
+		err_set(err, errlen, "%s: $.ready: must be an object", name);
 		return EINVAL;
 	}
 	e = strict_keys(r, keys, "$.ready", name, err, errlen);
 	if (e)
 		return e;
 	if (so && jo) {
-		seterr(err, errlen, "%s: $.ready: give either \"stdout\" or \"journal\"", name);
+		err_set(err, errlen, "%s: $.ready: give either \"stdout\" or \"journal\"", name);
 		return EINVAL;
 	}
 	if (to &&
 	    (!json_is_integer(to) || json_integer_value(to) < 1 || json_integer_value(to) > 300)) {
-		seterr(err, errlen, "%s: $.ready.timeout_s: an integer from 1 to 300", name);
+		err_set(err, errlen, "%s: $.ready.timeout_s: an integer from 1 to 300", name);
 		return EINVAL;
 	}
 	a->ready_timeout_s = to ? (int)json_integer_value(to) : 15;
@@ -576,7 +563,7 @@ static int parse_ready(struct adapter *a, const json_t *r, const char *name, cha
 			goto bad;
 		const char *lim = regex_limits(json_string_value(so));
 		if (lim) {
-			seterr(err, errlen, "%s: $.ready.stdout: regex %s", name, lim);
+			err_set(err, errlen, "%s: $.ready.stdout: regex %s", name, lim);
 			return EINVAL;
 		}
 		if (!(a->ready_pattern = strdup(json_string_value(so))))
@@ -585,7 +572,7 @@ static int parse_ready(struct adapter *a, const json_t *r, const char *name, cha
 		if (rc) {
 			char msg[128];
 			regerror(rc, &a->re, msg, sizeof(msg));
-			seterr(err, errlen, "%s: $.ready.stdout: bad regex: %s", name, msg);
+			err_set(err, errlen, "%s: $.ready.stdout: bad regex: %s", name, msg);
 			return EINVAL;
 		}
 		a->re_ok = 1;
@@ -595,15 +582,15 @@ static int parse_ready(struct adapter *a, const json_t *r, const char *name, cha
 		if (!svc ||
 		    (strcmp(svc, "mock-sip") && strcmp(svc, "mock-oam") &&
 		     strcmp(svc, "mock-teamlink"))) {
-			seterr(err, errlen,
-			       "%s: $.ready.journal: one of mock-sip, mock-oam, "
-			       "mock-teamlink",
-			       name);
+			err_set(err, errlen,
+			        "%s: $.ready.journal: one of mock-sip, mock-oam, "
+			        "mock-teamlink",
+			        name);
 			return EINVAL;
 		}
 		if (!json_is_string(ev)) {
-			seterr(err, errlen, "%s: $.ready.event: the journal event name is required",
-			       name);
+			err_set(err, errlen,
+			        "%s: $.ready.event: the journal event name is required", name);
 			return EINVAL;
 		}
 		a->ready_pattern = strdup(svc);
@@ -616,10 +603,10 @@ static int parse_ready(struct adapter *a, const json_t *r, const char *name, cha
 	}
 	return 0;
 bad:
-	seterr(err, errlen,
-	       "%s: $.ready: \"stdout\" is a regex string; \"event\" goes with "
-	       "\"journal\"",
-	       name);
+	err_set(err, errlen,
+	        "%s: $.ready: \"stdout\" is a regex string; \"event\" goes with "
+	        "\"journal\"",
+	        name);
 	return EINVAL;
 }
 
@@ -631,7 +618,7 @@ static int parse_stop(struct adapter *a, const json_t *s, const char *name, char
 	int e;
 
 	if (!json_is_object(s)) {
-		seterr(err, errlen, "%s: $.stop: must be an object", name);
+		err_set(err, errlen, "%s: $.stop: must be an object", name);
 		return EINVAL;
 	}
 	e = strict_keys(s, keys, "$.stop", name, err, errlen);
@@ -646,10 +633,10 @@ static int parse_stop(struct adapter *a, const json_t *s, const char *name, char
 			if (!strcmp(sigs[i].name, n))
 				break;
 		if (!n || i == ARRAY_SIZE(sigs)) {
-			seterr(err, errlen,
-			       "%s: $.stop.signal: one of TERM, INT, HUP, QUIT, KILL, "
-			       "USR1",
-			       name);
+			err_set(err, errlen,
+			        "%s: $.stop.signal: one of TERM, INT, HUP, QUIT, KILL, "
+			        "USR1",
+			        name);
 			return EINVAL;
 		}
 		a->stop_signal = sigs[i].signo;
@@ -657,7 +644,7 @@ static int parse_stop(struct adapter *a, const json_t *s, const char *name, char
 	if (g) {
 		double v = json_number_value(g);
 		if (!json_is_number(g) || v < 0 || v > 60) {
-			seterr(err, errlen, "%s: $.stop.grace_s: a number from 0 to 60", name);
+			err_set(err, errlen, "%s: $.stop.grace_s: a number from 0 to 60", name);
 			return EINVAL;
 		}
 		a->stop_grace_ms = (int)(v * 1000);
@@ -677,7 +664,7 @@ int adapter_parse(struct adapter **ap, const char *name, const char *text, size_
 	if (!ap || !text)
 		return EINVAL;
 	if (len > ADAPTER_MAX_FILE) {
-		seterr(err, errlen, "%s: larger than %u bytes", name, ADAPTER_MAX_FILE);
+		err_set(err, errlen, "%s: larger than %u bytes", name, ADAPTER_MAX_FILE);
 		return EFBIG;
 	}
 	e = jcfg_loadb(name, text, len, &root, err, errlen);
@@ -685,7 +672,7 @@ int adapter_parse(struct adapter **ap, const char *name, const char *text, size_
 		return e;
 	e = EINVAL;
 	if (!json_is_object(root)) {
-		seterr(err, errlen, "%s: $: must be an object", name);
+		err_set(err, errlen, "%s: $: must be an object", name);
 		goto out;
 	}
 	e = strict_keys(root, keys, "$", name, err, errlen);
@@ -701,7 +688,7 @@ int adapter_parse(struct adapter **ap, const char *name, const char *text, size_
 	a->ready_timeout_s = 15;
 	j = json_object_get(root, "name");
 	if (!json_is_string(j) || !json_string_length(j) || json_string_length(j) > 64) {
-		seterr(err, errlen, "%s: $.name: required, a string of 1 to 64 characters", name);
+		err_set(err, errlen, "%s: $.name: required, a string of 1 to 64 characters", name);
 		e = EINVAL;
 		goto out;
 	}
@@ -712,7 +699,7 @@ int adapter_parse(struct adapter **ap, const char *name, const char *text, size_
 	}
 	j = json_object_get(root, "description");
 	if (j && !json_is_string(j)) {
-		seterr(err, errlen, "%s: $.description: must be a string", name);
+		err_set(err, errlen, "%s: $.description: must be a string", name);
 		e = EINVAL;
 		goto out;
 	}
@@ -745,7 +732,7 @@ int adapter_load(struct adapter **ap, const char *path, char *err, size_t errlen
 	int e = file_read(path, ADAPTER_MAX_FILE, &buf, &len);
 
 	if (e) {
-		seterr(err, errlen, "%s: %s", path, strerror(e));
+		err_set(err, errlen, "%s: %s", path, strerror(e));
 		return e;
 	}
 	e = adapter_parse(ap, path, buf, len, err, errlen);
@@ -835,13 +822,13 @@ int adapter_argv(const struct adapter *a, const struct adapter_vars *v, char ***
 			for (size_t m = 0; m < k; m++)
 				free(ex[m]);
 			if (e == ENOENT)
-				seterr(err, errlen,
-				       "%s: command argument %zu needs {%s}, which this "
-				       "scenario does not provide",
-				       a->name, i, missing);
+				err_set(err, errlen,
+				        "%s: command argument %zu needs {%s}, which this "
+				        "scenario does not provide",
+				        a->name, i, missing);
 			else
-				seterr(err, errlen, "%s: command argument %zu: %s", a->name, i,
-				       strerror(e));
+				err_set(err, errlen, "%s: command argument %zu: %s", a->name, i,
+				        strerror(e));
 			goto out;
 		}
 		for (k = 0; k < ar->n; k++) {
@@ -883,8 +870,8 @@ int adapter_envv(const struct adapter *a, const struct adapter_vars *v, char ***
 			continue;
 		}
 		if (e) {
-			seterr(err, errlen, "%s: $.env.%s: %s", a->name, a->env_keys[i],
-			       strerror(e));
+			err_set(err, errlen, "%s: $.env.%s: %s", a->name, a->env_keys[i],
+			        strerror(e));
 			goto out;
 		}
 		kv = malloc(strlen(a->env_keys[i]) + strlen(val) + 2);
@@ -919,20 +906,20 @@ int adapter_write_files(const struct adapter *a, const struct adapter_vars *v, c
 		if (!e)
 			e = expand(a->files[i].content, v, &content, &missing);
 		if (e) {
-			seterr(err, errlen, "%s: $.files[%zu]: %s%s%s", a->name, i,
-			       e == ENOENT ? "needs {" : strerror(e), e == ENOENT ? missing : "",
-			       e == ENOENT ? "}" : "");
+			err_set(err, errlen, "%s: $.files[%zu]: %s%s%s", a->name, i,
+			        e == ENOENT ? "needs {" : strerror(e), e == ENOENT ? missing : "",
+			        e == ENOENT ? "}" : "");
 			goto next;
 		}
 		if (strstr(path, "/../")) {
-			seterr(err, errlen, "%s: $.files[%zu]: path leaves {workdir}", a->name, i);
+			err_set(err, errlen, "%s: $.files[%zu]: path leaves {workdir}", a->name, i);
 			e = EINVAL;
 			goto next;
 		}
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			e = errno;
-			seterr(err, errlen, "%s: %s: %s", a->name, path, strerror(e));
+			err_set(err, errlen, "%s: %s: %s", a->name, path, strerror(e));
 			goto next;
 		}
 		size_t len = strlen(content), off = 0;
@@ -942,7 +929,7 @@ int adapter_write_files(const struct adapter *a, const struct adapter_vars *v, c
 				continue;
 			if (w <= 0) {
 				e = errno ? errno : EIO;
-				seterr(err, errlen, "%s: %s: %s", a->name, path, strerror(e));
+				err_set(err, errlen, "%s: %s: %s", a->name, path, strerror(e));
 				break;
 			}
 			off += (size_t)w;
