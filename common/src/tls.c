@@ -104,11 +104,24 @@ static SSL_CTX *ctx_new(const SSL_METHOD *m)
 	return ctx;
 }
 
+/* Attaches the key log and hands ctx to *ctxp; frees it instead when err is set or that
+ * fails. Returns the error. */
+static int ctx_done(SSL_CTX *ctx, int err, const char *keylog, SSL_CTX **ctxp)
+{
+	if (!err)
+		err = tls_keylog_attach(ctx, keylog);
+	if (err) {
+		SSL_CTX_free(ctx);
+		return err;
+	}
+	*ctxp = ctx;
+	return 0;
+}
+
 int tls_server_ctx(SSL_CTX **ctxp, const char *cert_file, const char *key_file, const char *keylog)
 {
 	char msg[256];
-	SSL_CTX *ctx = NULL;
-	int err = 0;
+	SSL_CTX *ctx;
 
 	if (!ctxp || !cert_file || !key_file)
 		return EINVAL;
@@ -117,30 +130,20 @@ int tls_server_ctx(SSL_CTX **ctxp, const char *cert_file, const char *key_file, 
 		return ENOMEM;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
 		log_errx("certificate %s: %s", cert_file, tls_errstr(NULL, msg, sizeof(msg)));
-		err = EINVAL;
-		goto out;
+		return ctx_done(ctx, EINVAL, keylog, ctxp);
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		log_errx("key %s: %s", key_file, tls_errstr(NULL, msg, sizeof(msg)));
-		err = EINVAL;
-		goto out;
+		return ctx_done(ctx, EINVAL, keylog, ctxp);
 	}
-	err = tls_keylog_attach(ctx, keylog);
-	if (err)
-		goto out;
-	*ctxp = ctx;
-	ctx = NULL;
-out:
-	SSL_CTX_free(ctx);
-	return err;
+	return ctx_done(ctx, 0, keylog, ctxp);
 }
 
 int tls_client_ctx(SSL_CTX **ctxp, const char *ca_file, const char *keylog)
 {
 	char msg[256];
-	SSL_CTX *ctx = NULL;
-	int err = 0;
+	SSL_CTX *ctx;
 
 	if (!ctxp)
 		return EINVAL;
@@ -152,17 +155,9 @@ int tls_client_ctx(SSL_CTX **ctxp, const char *ca_file, const char *keylog)
 	            : SSL_CTX_set_default_verify_paths(ctx) != 1) {
 		log_errx("CA %s: %s", ca_file ? ca_file : "(system)",
 		         tls_errstr(NULL, msg, sizeof(msg)));
-		err = EINVAL;
-		goto out;
+		return ctx_done(ctx, EINVAL, keylog, ctxp);
 	}
-	err = tls_keylog_attach(ctx, keylog);
-	if (err)
-		goto out;
-	*ctxp = ctx;
-	ctx = NULL;
-out:
-	SSL_CTX_free(ctx);
-	return err;
+	return ctx_done(ctx, 0, keylog, ctxp);
 }
 
 SSL *tls_client_ssl(SSL_CTX *ctx, int fd, const char *host)

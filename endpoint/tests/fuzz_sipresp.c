@@ -2,6 +2,7 @@
  * "CIDREG" and "CIDINV" in the input are replaced with the live Call-IDs so responses reach
  * the transaction handling (challenges, 2xx with SDP, errors), not only the parser. */
 #include "sipua.h"
+#include "uaconf.h"
 
 #include "onsight/evloop.h"
 #include "onsight/log.h"
@@ -75,16 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	log_init("fuzz_sipresp", LOG_LVL_ERR); /* drops are expected: keep them quiet */
 	if (evloop_alloc(&loop))
 		return 0;
-	memset(&c, 0, sizeof(c));
-	c.aor = "sip:alice@librestream.com";
-	c.display = "Alice";
-	c.auth_user = "alice";
+	uaconf_alice(&c);
 	c.auth_password = "pw";
-	c.expires = 300;
-	c.transport = "tcp";
-	c.server_host = "sip.librestream.com";
-	c.server_port = 5060;
-	c.path = "direct";
 	c.local_host = "127.0.0.1";
 	c.local_port = 5060;
 	c.port_min = 30000;

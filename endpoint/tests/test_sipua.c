@@ -4,6 +4,7 @@
 #include "sipmsg.h"
 #include "sipua.h"
 #include "status.h"
+#include "uaconf.h"
 
 #include "onsight/digest.h"
 #include "onsight/evloop.h"
@@ -81,16 +82,8 @@ static void fx_init(struct fx *f, int auto_answer, int below)
 	f->dir = tu_mkdtemp();
 	f->events = tu_write(f->dir, "events.jsonl", "");
 	ck_assert_int_eq(status_alloc(&f->st, -1, f->events), 0);
-	memset(&c, 0, sizeof(c));
-	c.aor = "sip:alice@librestream.com";
-	c.display = "Alice";
-	c.auth_user = "alice";
+	uaconf_alice(&c);
 	c.auth_password = "alice-pw-sip";
-	c.expires = 300;
-	c.transport = "tcp";
-	c.server_host = "sip.librestream.com";
-	c.server_port = 5060;
-	c.path = "direct";
 	c.local_host = "198.51.100.10";
 	c.local_port = 40000;
 	c.port_min = 20000;
