@@ -5,8 +5,8 @@
 #include <check.h>
 #include <stddef.h>
 
-/* Runs the suite (fork mode, so a crash fails one test, not the runner); returns the exit
- * status for main(). */
+/* Runs the suite (fork mode, so a crash fails one test, not the runner) with TMPDIR set to a
+ * scratch folder removed afterwards; returns the exit status for main(). */
 int check_run(Suite *s);
 /* Makes a fresh directory under $TMPDIR for the calling test; removed by tu_rmtree. */
 char *tu_mkdtemp(void);
