@@ -675,8 +675,9 @@ static void eval_order(struct ectx *c, const json_t *rule, struct rule_out *o)
 			continue;
 		}
 		add_ev(o, found);
-		sb_printf(&ob, "%sstep %zu first at t=%.6f", ob.len ? "; " : "", i + 1,
-		          c->t->ev[found].t);
+		/* Seconds since the timeline's first event, as the ladder and steps show them. */
+		sb_printf(&ob, "%sstep %zu first at +%.3f s", ob.len ? "; " : "", i + 1,
+		          c->t->ev[found].t - c->t->ev[0].t);
 		if (have_prev && found < prev) {
 			o->verdict = CONFORM_FAIL;
 			sb_printf(&ob, " (before step %zu: wrong order)", i);
