@@ -120,3 +120,53 @@ void err_set(char *err, size_t len, const char *fmt, ...)
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
 }
+
+const char *regex_too_costly(const char *re)
+{
+	int depth = 0, intervals = 0, after_rep = 0;
+
+	if (strlen(re) > REGEX_MAX_LEN)
+		return "longer than 256 characters";
+	for (const char *p = re; *p; p++) {
+		int rep = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+
+		if (rep && after_rep)
+			return "a repetition operator right after another";
+		after_rep = rep;
+		if (*p == '\\') {
+			if (!*++p)
+				break;
+			continue;
+		}
+		if (*p == '[') {
+			/* "[]...]" and "[^]...]": a leading ']' is literal. */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']')
+				p++;
+			if (!*p)
+				break;
+			continue;
+		}
+		if (*p == '(' && ++depth > 8)
+			return "nested deeper than 8 groups";
+		if (*p == ')' && depth > 0)
+			depth--;
+		if (*p == '{') {
+			if (++intervals > 2)
+				return "more than 2 {n,m} intervals";
+			for (p++; *p && *p != '}'; p++) {
+				if (*p >= '0' && *p <= '9' && atoi(p) > 16)
+					return "an interval bound above 16";
+				while (p[1] >= '0' && p[1] <= '9')
+					p++;
+			}
+			if (!*p)
+				break;
+		}
+	}
+	return NULL;
+}

@@ -68,6 +68,33 @@ START_TEST(test_err_set_formats_truncates_and_takes_null)
 }
 END_TEST
 
+START_TEST(test_regex_too_costly_refuses_what_explodes_regcomp)
+{
+	static const char *const ok[] = {"^mock-sip",  "a+b*c?",           "\\++",      "[+*]+",
+	                                 "x{2}y{1,3}", "^\\{[(]{1,3}x{2}", "(a|b)+(c)*"};
+	static const struct {
+		const char *re, *why;
+	} bad[] = {
+	        {"event+++++", "right after another"}, {".*?", "right after another"},
+	        {"a{2}*", "right after another"},      {"(((((((((a)))))))))", "nested deeper"},
+	        {"(a{255}){2}", "interval bound"},     {"a{1}b{1}c{1}", "more than 2"},
+	};
+	char longre[REGEX_MAX_LEN + 2];
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		ck_assert_msg(!regex_too_costly(ok[i]), "%s: %s", ok[i], regex_too_costly(ok[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		const char *why = regex_too_costly(bad[i].re);
+		ck_assert_msg(why && strstr(why, bad[i].why), "%s: %s", bad[i].re,
+		              why ? why : "ok");
+	}
+	memset(longre, 'a', sizeof(longre) - 1);
+	longre[sizeof(longre) - 1] = '\0';
+	ck_assert_ptr_nonnull(strstr(regex_too_costly(longre), "longer"));
+}
+END_TEST
+
 TU_SUITE("util", test_file_read_reads_whole_file_and_caps_size,
          test_file_read_secret_strips_newline_and_rejects_empty,
-         test_str_copy_truncates_and_terminates, test_err_set_formats_truncates_and_takes_null)
+         test_str_copy_truncates_and_terminates, test_err_set_formats_truncates_and_takes_null,
+         test_regex_too_costly_refuses_what_explodes_regcomp)

@@ -168,6 +168,10 @@ START_TEST(test_adapter_rejects_unknown_keys_placeholders_and_capabilities)
 	                           "\"ready\":{\"stdout\":\"(a{255}){2}\"}}"),
 	                 EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "interval bound"));
+	ck_assert_int_eq(parse_err("{\"name\":\"x\",\"command\":[\"ep\"],"
+	                           "\"ready\":{\"stdout\":\"event++++++++++++++++++++\"}}"),
+	                 EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "right after another"));
 	adapter_free(parse_ok("{\"name\":\"x\",\"command\":[\"ep\"],"
 	                      "\"ready\":{\"stdout\":\"^\\\\{[(]{1,3}x{2}\"}}"));
 	ck_assert_int_eq(parse_err("{\"name\":\"x\",\"command\":[\"ep\"],"

@@ -155,6 +155,13 @@ START_TEST(test_loader_rejects_mistakes_and_says_where)
 	                           "{\"sni\":{\"regex\":\"([a-\"}}", err, sizeof(err)),
 	                 0);
 	ck_assert_msg(strstr(err, "bad regular expression"), "%s", err);
+	/* Stacked repetitions double glibc's compiled tree each time (found by fuzz_adapter). */
+	ck_assert_int_ne(load_edit("{\"kind\":\"tls.client_hello\"}",
+	                           "{\"sni\":{\"regex\":\"a++++++++++++++++++++++++++++++++\"}}",
+	                           err, sizeof(err)),
+	                 0);
+	ck_assert_msg(strstr(err, "regular expression a repetition operator right after another"),
+	              "%s", err);
 	ck_assert_int_ne(load_edit("{\"kind\":\"tls.client_hello\"}",
 	                           "{\"dst_ip\":{\"cidr\":\"203.0.113.0/33\"}}", err, sizeof(err)),
 	                 0);

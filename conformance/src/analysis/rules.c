@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "analysis_int.h"
+#include "onsight/util.h"
 
 #define MAX_EVIDENCE 8
 #define MAX_RX 64
@@ -122,7 +123,7 @@ static regex_t *rx_get(struct ectx *c, const json_t *pat)
 	if (c->nrx == MAX_RX)
 		return NULL;
 	c->rx[c->nrx].key = pat;
-	c->rx[c->nrx].ok =
+	c->rx[c->nrx].ok = !regex_too_costly(json_string_value(pat)) &&
 	        regcomp(&c->rx[c->nrx].re, json_string_value(pat), REG_EXTENDED | REG_NOSUB) == 0;
 	c->nrx++;
 	return c->rx[c->nrx - 1].ok ? &c->rx[c->nrx - 1].re : NULL;
@@ -830,11 +831,14 @@ static int matcher_validate(const json_t *m, const char *path, char *err, size_t
 		return 0;
 	}
 	if (!strcmp(key, "regex")) {
+		const char *why;
 		regex_t re;
 		int rc;
 
 		if (!json_is_string(arg))
 			return verr(err, errlen, sub, "regex takes a string");
+		if ((why = regex_too_costly(json_string_value(arg))) != NULL)
+			return verr(err, errlen, sub, "regular expression %s", why);
 		rc = regcomp(&re, json_string_value(arg), REG_EXTENDED | REG_NOSUB);
 		if (rc) {
 			char msg[128];

@@ -483,56 +483,6 @@ static int parse_caps(struct adapter *a, const json_t *c, const char *name, char
 	return 0;
 }
 
-/* glibc's regcomp recurses per nesting level and expands bounded repetitions: a hostile
- * adapter file could overflow the stack or exhaust memory. Readiness patterns are short:
- * at most ADAPTER_MAX_REGEX characters, nesting depth 8, and at most 2 intervals {n,m}
- * with bounds up to 16. Bracket expressions are skipped (their characters are literal). */
-#define ADAPTER_MAX_REGEX 256
-static const char *regex_limits(const char *re)
-{
-	int depth = 0, intervals = 0;
-
-	if (strlen(re) > ADAPTER_MAX_REGEX)
-		return "longer than 256 characters";
-	for (const char *p = re; *p; p++) {
-		if (*p == '\\') {
-			if (!*++p)
-				break;
-			continue;
-		}
-		if (*p == '[') {
-			/* "[]...]" and "[^]...]": a leading ']' is literal. */
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p && *p != ']')
-				p++;
-			if (!*p)
-				break;
-			continue;
-		}
-		if (*p == '(' && ++depth > 8)
-			return "nested deeper than 8 groups";
-		if (*p == ')' && depth > 0)
-			depth--;
-		if (*p == '{') {
-			if (++intervals > 2)
-				return "more than 2 {n,m} intervals";
-			for (p++; *p && *p != '}'; p++) {
-				if (*p >= '0' && *p <= '9' && atoi(p) > 16)
-					return "an interval bound above 16";
-				while (p[1] >= '0' && p[1] <= '9')
-					p++;
-			}
-			if (!*p)
-				break;
-		}
-	}
-	return NULL;
-}
-
 static int parse_ready(struct adapter *a, const json_t *r, const char *name, char *err,
                        size_t errlen)
 {
@@ -561,7 +511,7 @@ static int parse_ready(struct adapter *a, const json_t *r, const char *name, cha
 	if (so) {
 		if (!json_is_string(so))
 			goto bad;
-		const char *lim = regex_limits(json_string_value(so));
+		const char *lim = regex_too_costly(json_string_value(so));
 		if (lim) {
 			err_set(err, errlen, "%s: $.ready.stdout: regex %s", name, lim);
 			return EINVAL;
