@@ -123,16 +123,18 @@ void err_set(char *err, size_t len, const char *fmt, ...)
 
 const char *regex_too_costly(const char *re)
 {
-	int depth = 0, intervals = 0, after_rep = 0;
+	int depth = 0, intervals = 0, after_rep = 0, after_group = 0;
 
 	if (strlen(re) > REGEX_MAX_LEN)
 		return "longer than 256 characters";
 	for (const char *p = re; *p; p++) {
 		int rep = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+		int group = after_group;
 
 		if (rep && after_rep)
 			return "a repetition operator right after another";
 		after_rep = rep;
+		after_group = *p == ')';
 		if (*p == '\\') {
 			if (!*++p)
 				break;
@@ -156,11 +158,15 @@ const char *regex_too_costly(const char *re)
 		if (*p == ')' && depth > 0)
 			depth--;
 		if (*p == '{') {
+			/* A group is copied once per repetition, a single atom is one node. */
+			int max = group ? 16 : 255;
+
 			if (++intervals > 2)
 				return "more than 2 {n,m} intervals";
 			for (p++; *p && *p != '}'; p++) {
-				if (*p >= '0' && *p <= '9' && atoi(p) > 16)
-					return "an interval bound above 16";
+				if (*p >= '0' && *p <= '9' && atoi(p) > max)
+					return group ? "a group interval bound above 16"
+					             : "an interval bound above 255";
 				while (p[1] >= '0' && p[1] <= '9')
 					p++;
 			}

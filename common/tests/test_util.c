@@ -70,14 +70,19 @@ END_TEST
 
 START_TEST(test_regex_too_costly_refuses_what_explodes_regcomp)
 {
-	static const char *const ok[] = {"^mock-sip",  "a+b*c?",           "\\++",      "[+*]+",
-	                                 "x{2}y{1,3}", "^\\{[(]{1,3}x{2}", "(a|b)+(c)*"};
+	static const char *const ok[] = {"^mock-sip",  "a+b*c?",         "\\++",
+	                                 "[+*]+",      "x{2}y{1,3}",     "^\\{[(]{1,3}x{2}",
+	                                 "(a|b)+(c)*", "^[0-9a-f]{24}$", "(ab){16}"};
 	static const struct {
 		const char *re, *why;
 	} bad[] = {
-	        {"event+++++", "right after another"}, {".*?", "right after another"},
-	        {"a{2}*", "right after another"},      {"(((((((((a)))))))))", "nested deeper"},
-	        {"(a{255}){2}", "interval bound"},     {"a{1}b{1}c{1}", "more than 2"},
+	        {"event+++++", "right after another"},
+	        {".*?", "right after another"},
+	        {"a{2}*", "right after another"},
+	        {"(((((((((a)))))))))", "nested deeper"},
+	        {"a{1}b{2}c{3}", "more than 2"},
+	        {"(ab){17}", "group interval bound above 16"},
+	        {"a{256}", "interval bound above 255"},
 	};
 	char longre[REGEX_MAX_LEN + 2];
 

@@ -165,7 +165,7 @@ START_TEST(test_adapter_rejects_unknown_keys_placeholders_and_capabilities)
 	                 EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "nested deeper"));
 	ck_assert_int_eq(parse_err("{\"name\":\"x\",\"command\":[\"ep\"],"
-	                           "\"ready\":{\"stdout\":\"(a{255}){2}\"}}"),
+	                           "\"ready\":{\"stdout\":\"(a{255}){17}\"}}"),
 	                 EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "interval bound"));
 	ck_assert_int_eq(parse_err("{\"name\":\"x\",\"command\":[\"ep\"],"

@@ -497,10 +497,162 @@ START_TEST(test_truncated_and_garbage_files_are_reported_not_trusted)
 }
 END_TEST
 
+/* Appends one Ethernet frame carrying octets [off, off + n) of the IP payload pl as a
+ * fragment of datagram id (IPv4, or IPv6 with a Fragment header). */
+static void ipfrag(struct cap *c, bool v6, const char *src, const char *dst, int proto, uint32_t id,
+                   const uint8_t *pl, size_t off, size_t n, bool more)
+{
+	uint8_t pkt[1600];
+	size_t o = 14;
+	uint32_t rec[4];
+
+	ck_assert_uint_le(n, 1480);
+	memset(pkt, 0, sizeof(pkt));
+	memset(pkt, 0x02, 12);
+	pkt[12] = v6 ? 0x86 : 0x08;
+	pkt[13] = v6 ? 0xdd : 0x00;
+	if (v6) {
+		pkt[o] = 0x60;
+		pkt[o + 4] = (uint8_t)((8 + n) >> 8);
+		pkt[o + 5] = (uint8_t)(8 + n);
+		pkt[o + 6] = 44; /* Fragment header */
+		pkt[o + 7] = 64;
+		ck_assert_int_eq(inet_pton(AF_INET6, src, pkt + o + 8), 1);
+		ck_assert_int_eq(inet_pton(AF_INET6, dst, pkt + o + 24), 1);
+		o += 40;
+		pkt[o] = (uint8_t)proto;
+		pkt[o + 2] = (uint8_t)(off >> 8);
+		pkt[o + 3] = (uint8_t)((off & 0xf8) | (more ? 1 : 0));
+		pkt[o + 4] = (uint8_t)(id >> 24);
+		pkt[o + 5] = (uint8_t)(id >> 16);
+		pkt[o + 6] = (uint8_t)(id >> 8);
+		pkt[o + 7] = (uint8_t)id;
+		o += 8;
+	} else {
+		uint16_t fo = (uint16_t)((more ? 0x2000 : 0) | (off / 8));
+
+		pkt[o] = 0x45;
+		pkt[o + 2] = (uint8_t)((20 + n) >> 8);
+		pkt[o + 3] = (uint8_t)(20 + n);
+		pkt[o + 4] = (uint8_t)(id >> 8);
+		pkt[o + 5] = (uint8_t)id;
+		pkt[o + 6] = (uint8_t)(fo >> 8);
+		pkt[o + 7] = (uint8_t)fo;
+		pkt[o + 8] = 64;
+		pkt[o + 9] = (uint8_t)proto;
+		ck_assert_int_eq(inet_pton(AF_INET, src, pkt + o + 12), 1);
+		ck_assert_int_eq(inet_pton(AF_INET, dst, pkt + o + 16), 1);
+		o += 20;
+	}
+	memcpy(pkt + o, pl + off, n);
+	o += n;
+	c->t += 0.001;
+	rec[0] = (uint32_t)c->t;
+	rec[1] = (uint32_t)((c->t - (uint32_t)c->t) * 1e6);
+	rec[2] = rec[3] = (uint32_t)o;
+	put(c, rec, sizeof(rec));
+	put(c, pkt, o);
+}
+
+/* A UDP datagram 5060 -> 5060 holding an INVITE of about 2500 octets whose Call-ID comes
+ * after the first 1480 octets (so only the whole datagram has it). Returns its length. */
+static size_t big_invite(uint8_t *dg, size_t cap)
+{
+	char pad[2001], msg[2600];
+	int n;
+
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	n = snprintf(msg, sizeof(msg),
+	             "INVITE sip:peer@librestream.com SIP/2.0\r\n"
+	             "Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bK-f1\r\n"
+	             "X-Padding: %s\r\n"
+	             "From: <sip:alice@librestream.com>;tag=1\r\nTo: <sip:peer@librestream.com>\r\n"
+	             "Call-ID: frag-call-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+	             pad);
+	ck_assert_int_gt(n, 1480);
+	ck_assert_uint_le((size_t)n + 8, cap);
+	memset(dg, 0, 8);
+	dg[0] = dg[2] = 5060 >> 8;
+	dg[1] = dg[3] = 5060 & 0xff;
+	dg[4] = (uint8_t)((n + 8) >> 8);
+	dg[5] = (uint8_t)(n + 8);
+	memcpy(dg + 8, msg, (size_t)n);
+	return (size_t)n + 8;
+}
+
+START_TEST(test_fragmented_udp_sip_is_reassembled_v4_and_v6_in_any_order)
+{
+	uint8_t dg[2700];
+	size_t n = big_invite(dg, sizeof(dg));
+	const json_t *e = NULL;
+	struct conform_timeline *t;
+	struct conform_timeline_stats st;
+	struct cap c;
+
+	cap_init(&c);
+	/* IPv4: last fragment first, then another datagram's first fragment (other id, never
+	 * completed), then the first */
+	ipfrag(&c, false, "198.51.100.10", "203.0.113.20", 17, 7, dg, 1480, n - 1480, false);
+	ipfrag(&c, false, "198.51.100.10", "203.0.113.20", 17, 8, dg, 0, 1480, true);
+	ipfrag(&c, false, "198.51.100.10", "203.0.113.20", 17, 7, dg, 0, 1480, true);
+	/* IPv6: three fragments in order, the middle one twice */
+	ipfrag(&c, true, "2001:db8:113::10", "2001:db8:113::20", 17, 0x10203, dg, 0, 1000, true);
+	ipfrag(&c, true, "2001:db8:113::10", "2001:db8:113::20", 17, 0x10203, dg, 1000, 1000, true);
+	ipfrag(&c, true, "2001:db8:113::10", "2001:db8:113::20", 17, 0x10203, dg, 1000, 1000, true);
+	ipfrag(&c, true, "2001:db8:113::10", "2001:db8:113::20", 17, 0x10203, dg, 2000, n - 2000,
+	       false);
+	t = decode(&c);
+	ck_assert_uint_eq(count(t, "sip.request", &e), 2);
+	ck_assert_str_eq(sattr(e, "method"), "INVITE");
+	ck_assert_str_eq(sattr(e, "call_id"), "frag-call-1");
+	ck_assert_str_eq(sattr(e, "src_ip"), "198.51.100.10");
+	/* shown at the fragment that completed it */
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "frame")), 3);
+	conform_timeline_stats(t, &st);
+	ck_assert_uint_eq(st.ip_reassembled, 2);
+	ck_assert_uint_eq(st.ip_frag_dropped, 1); /* id 8, at the end of the capture */
+	conform_timeline_free(t);
+}
+END_TEST
+
+START_TEST(test_incomplete_odd_and_stale_fragments_are_dropped)
+{
+	uint8_t dg[2700];
+	size_t n = big_invite(dg, sizeof(dg));
+	struct conform_timeline *t;
+	struct conform_timeline_stats st;
+	struct cap c;
+
+	cap_init(&c);
+	/* a hole: the middle 1000 octets never come */
+	ipfrag(&c, false, "198.51.100.10", "203.0.113.20", 17, 1, dg, 0, 1000, true);
+	ipfrag(&c, false, "198.51.100.10", "203.0.113.20", 17, 1, dg, 2000, n - 2000, false);
+	/* a non-last fragment whose length is not a multiple of 8 */
+	ipfrag(&c, false, "198.51.100.10", "203.0.113.20", 17, 2, dg, 0, 1001, true);
+	/* the rest of datagram 3 comes 31 s after its start: too late */
+	ipfrag(&c, false, "198.51.100.10", "203.0.113.20", 17, 3, dg, 0, 1480, true);
+	c.t += 31;
+	ipfrag(&c, false, "198.51.100.10", "203.0.113.20", 17, 3, dg, 1480, n - 1480, false);
+	/* more datagrams at once than there are slots: the oldest make room */
+	for (uint32_t id = 100; id < 140; id++)
+		ipfrag(&c, false, "198.51.100.10", "203.0.113.20", 17, id, dg, 0, 8, true);
+	t = decode(&c);
+	ck_assert_uint_eq(count(t, "sip.request", NULL), 0);
+	conform_timeline_stats(t, &st);
+	ck_assert_uint_eq(st.ip_reassembled, 0);
+	/* 1 (hole) + 1 (odd) + 1 (stale start) + 1 (lone late end) + 40 (evicted or left) */
+	ck_assert_uint_eq(st.ip_frag_dropped, 44);
+	conform_timeline_free(t);
+}
+END_TEST
+
 TU_SUITE("analysis_pcap", test_tcp_reordered_and_retransmitted_segments_give_one_sip_message,
          test_tcp_sequence_wrap_and_pipelined_messages_with_keepalives,
          test_unanswered_and_refused_syns_are_told_apart,
          test_connect_tunnel_then_client_hello_inside_it, test_plain_http_websocket_upgrade_is_seen,
          test_udp_stun_dns_sip_and_rtp_streams, test_ipv6_tcp_is_decoded,
          test_gaps_beyond_caps_stop_the_direction_without_harm,
-         test_truncated_and_garbage_files_are_reported_not_trusted)
+         test_truncated_and_garbage_files_are_reported_not_trusted,
+         test_fragmented_udp_sip_is_reassembled_v4_and_v6_in_any_order,
+         test_incomplete_odd_and_stale_fragments_are_dropped)

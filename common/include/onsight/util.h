@@ -23,8 +23,8 @@ void err_set(char *err, size_t len, const char *fmt, ...) __attribute__((format(
  * or NULL when it is not. regcomp recurses per nesting level and copies the expression
  * under a repetition ("a+" becomes "aa*", stacked operators double it each time): a hostile
  * file could overflow the stack or exhaust memory. Allowed: at most REGEX_MAX_LEN
- * characters, nesting depth 8, at most 2 intervals {n,m} with bounds up to 16, and no
- * repetition operator right after another ("a++", ".*?", "a{2}*"). */
+ * characters, nesting depth 8, at most 2 intervals {n,m} with bounds up to 255 (16 on a
+ * group), and no repetition operator right after another ("a++", ".*?", "a{2}*"). */
 #define REGEX_MAX_LEN 256
 const char *regex_too_costly(const char *re);
 /* Ignores SIGPIPE for the process: every program that writes to sockets calls this. */

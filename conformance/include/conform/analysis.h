@@ -150,6 +150,9 @@ struct conform_timeline_stats {
 	unsigned long long journal_lines;
 	unsigned long long journal_skipped;
 	unsigned long long tcp_gaps; /* reassembly gaps (lost or uncaptured segments) */
+	unsigned long long ip_reassembled; /* IP datagrams rebuilt from fragments */
+	unsigned long long
+	        ip_frag_dropped; /* fragmented datagrams never completed (or malformed) */
 };
 void conform_timeline_stats(const struct conform_timeline *t, struct conform_timeline_stats *st);
 

@@ -29,6 +29,7 @@ struct pktinfo {
 
 struct tcp_table;
 struct udp_table;
+struct frag_table;
 
 struct host_entry {
 	char *name;
@@ -48,6 +49,7 @@ struct conform_timeline {
 	const char *capture; /* name of the capture being read (borrowed during add_pcap) */
 	struct tcp_table *tcp;
 	struct udp_table *udp;
+	struct frag_table *frag; /* IP fragments of the capture being read (pcapread.c) */
 	struct host_entry *hosts;
 	size_t nhosts, caphosts;
 };

@@ -2,7 +2,8 @@
  *
  * Every header field is read with memcpy-style byte access (no casts onto packet bytes: the
  * record buffer has no alignment guarantee). Truncated or unknown frames are counted, never
- * trusted.
+ * trusted. Fragmented IPv4 and IPv6 datagrams are reassembled (a SIP INVITE over UDP with a
+ * large SDP is the usual case), a bounded number at a time.
  */
 #define _DEFAULT_SOURCE
 #include <arpa/inet.h>
@@ -64,6 +65,136 @@ static void transport(struct conform_timeline *t, struct pktinfo *pi, int proto,
 	}
 }
 
+/* ---- IP fragments (RFC 791 §3.2, RFC 8200 §4.5) ----------------------------------------- */
+
+#define FRAG_SLOTS 16 /* datagrams being reassembled at once, per capture */
+#define FRAG_TIMEOUT_S 30.0 /* capture seconds from the first fragment to the last */
+#define FRAG_MAXLEN 65535 /* payload octets of one datagram */
+#define FRAG_BLOCKS ((FRAG_MAXLEN + 7) / 8) /* fragment offsets count 8-octet blocks */
+
+struct frag {
+	bool used;
+	int af, proto;
+	uint8_t sa[16], da[16];
+	uint32_t id;
+	double t0;
+	size_t total; /* payload length, known once the last fragment is in; 0 before */
+	uint8_t *buf; /* FRAG_MAXLEN octets */
+	uint8_t have[(FRAG_BLOCKS + 7) / 8]; /* one bit per 8-octet block received */
+};
+
+struct frag_table {
+	struct frag f[FRAG_SLOTS];
+};
+
+static void frag_drop(struct conform_timeline *t, struct frag *f)
+{
+	free(f->buf);
+	memset(f, 0, sizeof(*f));
+	t->st.ip_frag_dropped++;
+}
+
+static bool frag_complete(const struct frag *f)
+{
+	size_t blocks = (f->total + 7) / 8;
+
+	if (!f->total)
+		return false;
+	for (size_t b = 0; b < blocks; b++)
+		if (!(f->have[b / 8] & (1u << (b % 8))))
+			return false;
+	return true;
+}
+
+/* The datagram's slot: found, or a free one, or the oldest one evicted. NULL without memory. */
+static struct frag *frag_slot(struct conform_timeline *t, const struct pktinfo *pi, int proto,
+                              uint32_t id)
+{
+	struct frag_table *ft = t->frag;
+	struct frag *f, *free_slot = NULL, *oldest = NULL;
+	size_t alen = pi->af == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < FRAG_SLOTS; i++) {
+		f = &ft->f[i];
+		if (f->used && pi->t - f->t0 > FRAG_TIMEOUT_S)
+			frag_drop(t, f);
+		if (!f->used) {
+			free_slot = free_slot ? free_slot : f;
+			continue;
+		}
+		if (f->af == pi->af && f->proto == proto && f->id == id &&
+		    !memcmp(f->sa, pi->sa, alen) && !memcmp(f->da, pi->da, alen))
+			return f;
+		if (!oldest || f->t0 < oldest->t0)
+			oldest = f;
+	}
+	f = free_slot;
+	if (!f) {
+		frag_drop(t, oldest);
+		f = oldest;
+	}
+	if (!(f->buf = malloc(FRAG_MAXLEN)))
+		return NULL;
+	f->used = true;
+	f->af = pi->af;
+	f->proto = proto;
+	f->id = id;
+	memcpy(f->sa, pi->sa, alen);
+	memcpy(f->da, pi->da, alen);
+	f->t0 = pi->t;
+	return f;
+}
+
+/* One fragment: octets [off, off + len) of the payload of datagram id. The fragment that
+ * completes the datagram decodes it, with its own time and frame number (as Wireshark
+ * shows a reassembled datagram at its last fragment). */
+static void fragment(struct conform_timeline *t, struct pktinfo *pi, int proto, uint32_t id,
+                     size_t off, bool more, const uint8_t *p, size_t len)
+{
+	struct frag *f;
+
+	if (!t->frag)
+		return;
+	if (off + len > FRAG_MAXLEN || (more && (len == 0 || len % 8))) {
+		t->st.ip_frag_dropped++; /* RFC 791: all but the last carry multiples of 8 */
+		return;
+	}
+	f = frag_slot(t, pi, proto, id);
+	if (!f)
+		return;
+	if (!more) {
+		if (f->total && f->total != off + len) {
+			frag_drop(t, f); /* two different ends: not one datagram */
+			return;
+		}
+		f->total = off + len;
+	}
+	if (f->total && off + len > f->total) {
+		frag_drop(t, f);
+		return;
+	}
+	memcpy(f->buf + off, p, len);
+	for (size_t b = off / 8; b < (off + len + 7) / 8; b++)
+		f->have[b / 8] |= (uint8_t)(1u << (b % 8));
+	if (frag_complete(f)) {
+		uint8_t *buf = f->buf;
+		size_t total = f->total;
+
+		memset(f, 0, sizeof(*f));
+		t->st.ip_reassembled++;
+		transport(t, pi, proto, buf, total);
+		free(buf);
+	}
+}
+
+/* Called when a capture ends: what is still incomplete is dropped. */
+static void frag_flush(struct conform_timeline *t)
+{
+	for (size_t i = 0; t->frag && i < FRAG_SLOTS; i++)
+		if (t->frag->f[i].used)
+			frag_drop(t, &t->frag->f[i]);
+}
+
 static void ipv4(struct conform_timeline *t, struct pktinfo *pi, const uint8_t *p, size_t len)
 {
 	size_t ihl, tot;
@@ -82,12 +213,14 @@ static void ipv4(struct conform_timeline *t, struct pktinfo *pi, const uint8_t *
 	if (tot < len)
 		len = tot; /* Ethernet padding */
 	frag = rd16(p + 6);
-	if (frag & 0x1fff)
-		return; /* not the first fragment: no transport header here */
 	pi->af = AF_INET;
 	memcpy(pi->sa, p + 12, 4);
 	memcpy(pi->da, p + 16, 4);
-	transport(t, pi, p[9], p + ihl, len - ihl);
+	if (frag & 0x3fff) /* MF set or an offset: a fragment */
+		fragment(t, pi, p[9], rd16(p + 4), (size_t)(frag & 0x1fff) * 8, frag & 0x2000,
+		         p + ihl, len - ihl);
+	else
+		transport(t, pi, p[9], p + ihl, len - ihl);
 }
 
 static void ipv6(struct conform_timeline *t, struct pktinfo *pi, const uint8_t *p, size_t len)
@@ -114,12 +247,16 @@ static void ipv6(struct conform_timeline *t, struct pktinfo *pi, const uint8_t *
 			nh = p[off];
 			off += ((size_t)p[off + 1] + 1) * 8;
 		} else if (nh == 44) {
+			uint16_t fo;
+			uint32_t id;
+
 			if (off + 8 > len)
 				return;
-			if (rd16(p + off + 2) & 0xfff8)
-				return; /* not the first fragment */
-			nh = p[off];
-			off += 8;
+			fo = rd16(p + off + 2);
+			id = (uint32_t)rd16(p + off + 4) << 16 | rd16(p + off + 6);
+			fragment(t, pi, p[off], id, fo & 0xfff8, fo & 1, p + off + 8,
+			         len - off - 8);
+			return;
 		} else {
 			break;
 		}
@@ -207,6 +344,7 @@ static int ingest(struct conform_timeline *t, pcap_t *pc, const char *capture, c
 	long frameno = 0;
 
 	t->capture = capture;
+	t->frag = calloc(1, sizeof(*t->frag)); /* without it fragments are skipped */
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
 		struct pktinfo pi;
 
@@ -219,6 +357,9 @@ static int ingest(struct conform_timeline *t, pcap_t *pc, const char *capture, c
 		frame(t, dlt, &pi, data, h->caplen);
 	}
 	/* Decoders hold flow state per capture: a capture's flows end with the capture. */
+	frag_flush(t);
+	free(t->frag);
+	t->frag = NULL;
 	tcp_flush(t);
 	udp_flush(t);
 	t->capture = NULL;
