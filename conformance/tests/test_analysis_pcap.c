@@ -42,19 +42,12 @@ static uint16_t csum_dummy(void)
 	return 0; /* checksums are not verified by the decoder (offloading makes them wrong) */
 }
 
-/* Appends one Ethernet/IPv4 (or IPv6, optionally VLAN-tagged) frame. */
-static void frame(struct cap *c, bool v6, bool vlan, const char *src, uint16_t sport,
-                  const char *dst, uint16_t dport, int proto, uint32_t seq, uint8_t flags,
-                  const void *payload, size_t plen)
+/* Writes the Ethernet header (optionally with a VLAN tag); returns its length. */
+static size_t eth_hdr(uint8_t *pkt, bool v6, bool vlan)
 {
-	uint8_t pkt[2048];
-	size_t off = 0, l4 = proto == 6 ? 20 : 8;
-	uint32_t rec[4];
+	size_t off = 12;
 
-	ck_assert_uint_lt(plen, 1800);
-	memset(pkt, 0, sizeof(pkt));
 	memset(pkt, 0x02, 12);
-	off = 12;
 	if (vlan) {
 		pkt[off++] = 0x81;
 		pkt[off++] = 0x00;
@@ -63,27 +56,63 @@ static void frame(struct cap *c, bool v6, bool vlan, const char *src, uint16_t s
 	}
 	pkt[off++] = v6 ? 0x86 : 0x08;
 	pkt[off++] = v6 ? 0xdd : 0x00;
-	if (v6) {
-		pkt[off] = 0x60;
-		pkt[off + 4] = (uint8_t)((l4 + plen) >> 8);
-		pkt[off + 5] = (uint8_t)(l4 + plen);
-		pkt[off + 6] = (uint8_t)proto;
-		pkt[off + 7] = 64;
-		ck_assert_int_eq(inet_pton(AF_INET6, src, pkt + off + 8), 1);
-		ck_assert_int_eq(inet_pton(AF_INET6, dst, pkt + off + 24), 1);
-		off += 40;
-	} else {
-		size_t tot = 20 + l4 + plen;
+	return off;
+}
 
-		pkt[off] = 0x45;
-		pkt[off + 2] = (uint8_t)(tot >> 8);
-		pkt[off + 3] = (uint8_t)tot;
-		pkt[off + 8] = 64;
-		pkt[off + 9] = (uint8_t)proto;
-		ck_assert_int_eq(inet_pton(AF_INET, src, pkt + off + 12), 1);
-		ck_assert_int_eq(inet_pton(AF_INET, dst, pkt + off + 16), 1);
-		off += 20;
+/* Writes an IPv4 (20 octets) or IPv6 (40 octets) header carrying plen octets of protocol
+ * proto; for IPv4, id and the flags/fragment-offset field too. Returns its length. */
+static size_t ip_hdr(uint8_t *h, bool v6, const char *src, const char *dst, int proto, size_t plen,
+                     uint16_t id, uint16_t fo)
+{
+	if (v6) {
+		h[0] = 0x60;
+		h[4] = (uint8_t)(plen >> 8);
+		h[5] = (uint8_t)plen;
+		h[6] = (uint8_t)proto;
+		h[7] = 64;
+		ck_assert_int_eq(inet_pton(AF_INET6, src, h + 8), 1);
+		ck_assert_int_eq(inet_pton(AF_INET6, dst, h + 24), 1);
+		return 40;
 	}
+	h[0] = 0x45;
+	h[2] = (uint8_t)((20 + plen) >> 8);
+	h[3] = (uint8_t)(20 + plen);
+	h[4] = (uint8_t)(id >> 8);
+	h[5] = (uint8_t)id;
+	h[6] = (uint8_t)(fo >> 8);
+	h[7] = (uint8_t)fo;
+	h[8] = 64;
+	h[9] = (uint8_t)proto;
+	ck_assert_int_eq(inet_pton(AF_INET, src, h + 12), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, dst, h + 16), 1);
+	return 20;
+}
+
+/* Appends the frame as the next pcap record, 1 ms after the previous one. */
+static void record(struct cap *c, const uint8_t *pkt, size_t len)
+{
+	uint32_t rec[4];
+
+	c->t += 0.001;
+	rec[0] = (uint32_t)c->t;
+	rec[1] = (uint32_t)((c->t - (uint32_t)c->t) * 1e6);
+	rec[2] = rec[3] = (uint32_t)len;
+	put(c, rec, sizeof(rec));
+	put(c, pkt, len);
+}
+
+/* Appends one Ethernet/IPv4 (or IPv6, optionally VLAN-tagged) frame. */
+static void frame(struct cap *c, bool v6, bool vlan, const char *src, uint16_t sport,
+                  const char *dst, uint16_t dport, int proto, uint32_t seq, uint8_t flags,
+                  const void *payload, size_t plen)
+{
+	uint8_t pkt[2048];
+	size_t off, l4 = proto == 6 ? 20 : 8;
+
+	ck_assert_uint_lt(plen, 1800);
+	memset(pkt, 0, sizeof(pkt));
+	off = eth_hdr(pkt, v6, vlan);
+	off += ip_hdr(pkt + off, v6, src, dst, proto, l4 + plen, 0, 0);
 	pkt[off] = (uint8_t)(sport >> 8);
 	pkt[off + 1] = (uint8_t)sport;
 	pkt[off + 2] = (uint8_t)(dport >> 8);
@@ -104,12 +133,7 @@ static void frame(struct cap *c, bool v6, bool vlan, const char *src, uint16_t s
 	if (plen)
 		memcpy(pkt + off, payload, plen);
 	off += plen;
-	c->t += 0.001;
-	rec[0] = (uint32_t)c->t;
-	rec[1] = (uint32_t)((c->t - (uint32_t)c->t) * 1e6);
-	rec[2] = rec[3] = (uint32_t)off;
-	put(c, rec, sizeof(rec));
-	put(c, pkt, off);
+	record(c, pkt, off);
 }
 
 #define SYN 0x02
@@ -503,23 +527,13 @@ static void ipfrag(struct cap *c, bool v6, const char *src, const char *dst, int
                    const uint8_t *pl, size_t off, size_t n, bool more)
 {
 	uint8_t pkt[1600];
-	size_t o = 14;
-	uint32_t rec[4];
+	size_t o;
 
 	ck_assert_uint_le(n, 1480);
 	memset(pkt, 0, sizeof(pkt));
-	memset(pkt, 0x02, 12);
-	pkt[12] = v6 ? 0x86 : 0x08;
-	pkt[13] = v6 ? 0xdd : 0x00;
+	o = eth_hdr(pkt, v6, false);
 	if (v6) {
-		pkt[o] = 0x60;
-		pkt[o + 4] = (uint8_t)((8 + n) >> 8);
-		pkt[o + 5] = (uint8_t)(8 + n);
-		pkt[o + 6] = 44; /* Fragment header */
-		pkt[o + 7] = 64;
-		ck_assert_int_eq(inet_pton(AF_INET6, src, pkt + o + 8), 1);
-		ck_assert_int_eq(inet_pton(AF_INET6, dst, pkt + o + 24), 1);
-		o += 40;
+		o += ip_hdr(pkt + o, true, src, dst, 44 /* Fragment header */, 8 + n, 0, 0);
 		pkt[o] = (uint8_t)proto;
 		pkt[o + 2] = (uint8_t)(off >> 8);
 		pkt[o + 3] = (uint8_t)((off & 0xf8) | (more ? 1 : 0));
@@ -529,29 +543,11 @@ static void ipfrag(struct cap *c, bool v6, const char *src, const char *dst, int
 		pkt[o + 7] = (uint8_t)id;
 		o += 8;
 	} else {
-		uint16_t fo = (uint16_t)((more ? 0x2000 : 0) | (off / 8));
-
-		pkt[o] = 0x45;
-		pkt[o + 2] = (uint8_t)((20 + n) >> 8);
-		pkt[o + 3] = (uint8_t)(20 + n);
-		pkt[o + 4] = (uint8_t)(id >> 8);
-		pkt[o + 5] = (uint8_t)id;
-		pkt[o + 6] = (uint8_t)(fo >> 8);
-		pkt[o + 7] = (uint8_t)fo;
-		pkt[o + 8] = 64;
-		pkt[o + 9] = (uint8_t)proto;
-		ck_assert_int_eq(inet_pton(AF_INET, src, pkt + o + 12), 1);
-		ck_assert_int_eq(inet_pton(AF_INET, dst, pkt + o + 16), 1);
-		o += 20;
+		o += ip_hdr(pkt + o, false, src, dst, proto, n, (uint16_t)id,
+		            (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
 	}
 	memcpy(pkt + o, pl + off, n);
-	o += n;
-	c->t += 0.001;
-	rec[0] = (uint32_t)c->t;
-	rec[1] = (uint32_t)((c->t - (uint32_t)c->t) * 1e6);
-	rec[2] = rec[3] = (uint32_t)o;
-	put(c, rec, sizeof(rec));
-	put(c, pkt, o);
+	record(c, pkt, o + n);
 }
 
 /* A UDP datagram 5060 -> 5060 holding an INVITE of about 2500 octets whose Call-ID comes
