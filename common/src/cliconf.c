@@ -14,13 +14,26 @@
 
 enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_HELP, OPT_VERSION };
 
+/* The key a flag fills, from the config table; NULL (and a message) if the table lacks it. */
+static const struct jcfg_key *flag_key(const struct cliconf *cc, const struct cliconf_flag *f)
+{
+	for (size_t i = 0; i < cc->nkeys; i++)
+		if (!strcmp(cc->keys[i].path, f->key))
+			return &cc->keys[i];
+	fprintf(stderr, "%s: --%s: no config key \"%s\"\n", cc->prog, f->flag, f->key);
+	return NULL;
+}
+
 static int flag_apply(const struct cliconf *cc, json_t *flags, const struct cliconf_flag *f,
                       const char *val)
 {
+	const struct jcfg_key *k = flag_key(cc, f);
 	char *end;
 	long long v;
 
-	switch (f->type) {
+	if (!k)
+		return -1;
+	switch (k->type) {
 	case JCFG_STRLIST: {
 		json_t *a = json_object_get(flags, f->key);
 		if (!a) {

@@ -23,9 +23,10 @@ static const struct jcfg_key keys[] = {
 };
 
 static const struct cliconf_flag flags[] = {
-        {"listen", "listen", JCFG_STRLIST},
-        {"name", "name", JCFG_STRING},
-        {"port", "port", JCFG_INT},
+        {"listen", "listen"},
+        {"name", "name"},
+        {"port", "port"},
+        {"ghost", "no_such_key"}, /* a table mistake: reported when the flag is used */
 };
 
 static void usage(FILE *f)
@@ -132,6 +133,7 @@ START_TEST(test_cliconf_errors_name_the_problem)
 	        {{"stray", NULL}, "t: unexpected argument \"stray\"\n"},
 	        {{"--nope", NULL}, "usage: t [options]\n"},
 	        {{"--config", "/nonexistent/c.json", NULL}, "t: /nonexistent/c.json"},
+	        {{"--ghost", "x", NULL}, "t: --ghost: no config key \"no_such_key\"\n"},
 	};
 	struct conf c;
 	char *err;

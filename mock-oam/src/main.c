@@ -107,11 +107,11 @@ static void usage(FILE *f)
 }
 
 static const struct cliconf_flag flags[] = {
-        {"listen", "listen", JCFG_STRLIST},    {"http-listen", "http_listen", JCFG_STRLIST},
-        {"cert", "cert", JCFG_STRING},         {"key", "key", JCFG_STRING},
-        {"accounts", "accounts", JCFG_STRING}, {"jwt-secret-file", "jwt_secret_file", JCFG_STRING},
-        {"events", "events", JCFG_STRING},     {"keylog", "keylog", JCFG_STRING},
-        {"token-ttl", "token_ttl", JCFG_INT},  {"log-level", "log_level", JCFG_STRING},
+        {"listen", "listen"},       {"http-listen", "http_listen"},
+        {"cert", "cert"},           {"key", "key"},
+        {"accounts", "accounts"},   {"jwt-secret-file", "jwt_secret_file"},
+        {"events", "events"},       {"keylog", "keylog"},
+        {"token-ttl", "token_ttl"}, {"log-level", "log_level"},
 };
 
 static const struct cliconf cli = {

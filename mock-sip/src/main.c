@@ -122,21 +122,21 @@ static void usage(FILE *f)
 }
 
 static const struct cliconf_flag flags[] = {
-        {"listen", "listen", JCFG_STRLIST},
-        {"domain", "domain", JCFG_STRLIST},
-        {"sip-port", "sip_port", JCFG_INT},
-        {"tls-port", "tls_port", JCFG_INT},
-        {"stun-port", "stun_port", JCFG_INT},
-        {"cert", "cert", JCFG_STRING},
-        {"key", "key", JCFG_STRING},
-        {"users", "users", JCFG_STRING},
-        {"media-addr", "media_addr", JCFG_STRING},
-        {"media-range", "media_range", JCFG_STRING},
-        {"peer-user", "peer_user", JCFG_STRING},
-        {"control", "control", JCFG_STRING},
-        {"events", "events", JCFG_STRING},
-        {"keylog", "keylog", JCFG_STRING},
-        {"log-level", "log_level", JCFG_STRING},
+        {"listen", "listen"},
+        {"domain", "domain"},
+        {"sip-port", "sip_port"},
+        {"tls-port", "tls_port"},
+        {"stun-port", "stun_port"},
+        {"cert", "cert"},
+        {"key", "key"},
+        {"users", "users"},
+        {"media-addr", "media_addr"},
+        {"media-range", "media_range"},
+        {"peer-user", "peer_user"},
+        {"control", "control"},
+        {"events", "events"},
+        {"keylog", "keylog"},
+        {"log-level", "log_level"},
 };
 
 static const struct cliconf cli = {

@@ -103,19 +103,19 @@ static void usage(FILE *f)
 }
 
 static const struct cliconf_flag flags[] = {
-        {"tunnel-https", "tunnel_https", JCFG_STRLIST},
-        {"tunnel-http", "tunnel_http", JCFG_STRLIST},
-        {"tcm-https", "tcm_https", JCFG_STRLIST},
-        {"tcm-http", "tcm_http", JCFG_STRLIST},
-        {"tcm-server", "tcm_servers", JCFG_STRLIST},
-        {"detect", "detect", JCFG_STRLIST},
-        {"cert", "cert", JCFG_STRING},
-        {"key", "key", JCFG_STRING},
-        {"jwt-secret-file", "jwt_secret_file", JCFG_STRING},
-        {"upstream-ca", "upstream_ca", JCFG_STRING},
-        {"events", "events", JCFG_STRING},
-        {"keylog", "keylog", JCFG_STRING},
-        {"log-level", "log_level", JCFG_STRING},
+        {"tunnel-https", "tunnel_https"},
+        {"tunnel-http", "tunnel_http"},
+        {"tcm-https", "tcm_https"},
+        {"tcm-http", "tcm_http"},
+        {"tcm-server", "tcm_servers"},
+        {"detect", "detect"},
+        {"cert", "cert"},
+        {"key", "key"},
+        {"jwt-secret-file", "jwt_secret_file"},
+        {"upstream-ca", "upstream_ca"},
+        {"events", "events"},
+        {"keylog", "keylog"},
+        {"log-level", "log_level"},
 };
 
 static const struct cliconf cli = {"mock-teamlink",       flags, ARRAY_SIZE(flags), conf_keys,

@@ -13,10 +13,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* A flag takes the type of its key in the jcfg_key table: JCFG_STRING, JCFG_STRLIST
+ * (repeatable) or JCFG_INT. */
 struct cliconf_flag {
 	const char *flag; /* long option without dashes: "jwt-secret-file" */
 	const char *key; /* top-level config key: "jwt_secret_file" */
-	enum jcfg_type type; /* JCFG_STRING, JCFG_STRLIST (repeatable) or JCFG_INT */
 };
 
 struct cliconf {
