@@ -193,18 +193,3 @@ int osipsafe_parse(osip_message_t **out, const char *text, size_t len)
 		return r;
 	return parse_once(out, text, len);
 }
-
-const char *osipsafe_strerror(int result)
-{
-	switch (result) {
-	case OSIPSAFE_OK:
-		return "parsed";
-	case OSIPSAFE_SYNTAX:
-		return "not a SIP message libosip2 can parse";
-	case OSIPSAFE_NOMEM:
-		return "out of memory";
-	case OSIPSAFE_LEAKY:
-		return "malformed body part (libosip2 would leak on it)";
-	}
-	return "unknown result";
-}

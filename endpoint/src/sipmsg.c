@@ -10,6 +10,7 @@
 #include "onsight/sdp.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,15 +26,18 @@ static void quiet_trace(const char *fi, int li, osip_trace_level_t level, const 
 	(void)ap;
 }
 
-void sipmsg_init(void)
+static void init_once(void)
 {
-	static int done;
-
-	if (done)
-		return;
-	done = 1;
 	osipsafe_init();
 	osip_trace_initialize_func(TRACE_LEVEL0, quiet_trace);
+}
+
+/* Once per process; the Firewall Detect probes parse on threads of their own. */
+void sipmsg_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, init_once);
 }
 
 /* Copies src into a capped field; E2BIG when it does not fit. */

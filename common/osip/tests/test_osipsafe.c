@@ -183,19 +183,17 @@ START_TEST(test_osipsafe_threads_do_not_share_trials)
 }
 END_TEST
 
-START_TEST(test_osipsafe_refuses_junk_and_names_results)
+START_TEST(test_osipsafe_refuses_junk)
 {
 	osip_message_t *m = (osip_message_t *)1;
 
 	ck_assert_int_eq(osipsafe_parse(&m, "multipart nonsense", 18), OSIPSAFE_SYNTAX);
 	ck_assert_ptr_null(m);
 	ck_assert_int_eq(osipsafe_parse(&m, NULL, 0), OSIPSAFE_SYNTAX);
-	ck_assert_ptr_nonnull(strstr(osipsafe_strerror(OSIPSAFE_LEAKY), "leak"));
-	ck_assert_str_eq(osipsafe_strerror(42), "unknown result");
 }
 END_TEST
 
 TU_SUITE("osipsafe", test_osipsafe_parses_a_plain_request,
          test_osipsafe_parses_a_sound_multipart_body, test_osipsafe_refuses_parts_libosip2_leaks_on,
          test_osipsafe_refusal_frees_what_libosip2_dropped, test_osipsafe_many_headers_in_a_trial,
-         test_osipsafe_threads_do_not_share_trials, test_osipsafe_refuses_junk_and_names_results)
+         test_osipsafe_threads_do_not_share_trials, test_osipsafe_refuses_junk)

@@ -37,7 +37,4 @@ void osipsafe_init(void);
  * osip_message_free). On any result other than OSIPSAFE_OK, *out is NULL. */
 int osipsafe_parse(osip_message_t **out, const char *text, size_t len);
 
-/* What a result means, for logs and journals. */
-const char *osipsafe_strerror(int result);
-
 #endif
