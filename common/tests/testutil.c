@@ -11,20 +11,14 @@
 
 int check_run(Suite *s)
 {
-	const char *t = getenv("TMPDIR");
-	char *scratch = NULL;
-	SRunner *sr = srunner_create(s);
-	int nf;
-
 	/* The tests' temporary files (tu_mkdtemp, and what the code under test makes in
 	 * TMPDIR) go into one folder that goes when the runner ends. The runner outlives its
 	 * forked tests, so a failed test leaves nothing behind either. */
-	if (asprintf(&scratch, "%s/onsight-check.XXXXXX", t && *t ? t : "/tmp") < 0)
-		scratch = NULL;
-	else if (!mkdtemp(scratch)) {
-		free(scratch);
-		scratch = NULL;
-	} else
+	char *scratch = tu_mkdtemp();
+	SRunner *sr = srunner_create(s);
+	int nf;
+
+	if (scratch)
 		(void)setenv("TMPDIR", scratch, 1);
 	srunner_run_all(sr, CK_NORMAL);
 	nf = srunner_ntests_failed(sr);
