@@ -8,6 +8,7 @@
 #include "report.h"
 #include "runner.h"
 #include "scen.h"
+#include "selftest.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -34,7 +35,10 @@ static const char usage_text[] =
         "        judge existing captures (e.g. one a customer sent) against a scenario\n"
         "  selftest [--scenario ID]... [--out DIR] [--jobs N]\n"
         "        run onsight-ref with every --fault: each must be caught by the checks that\n"
-        "        declare it, and the fault-free endpoint must pass everything\n"
+        "        declare it, and the fault-free endpoint must pass everything; then judge\n"
+        "        every timeline mutation offline: every check must be killed by a column\n"
+        "  selftest --offline RUN_DIR [--json F]\n"
+        "        only the mutations, over an existing run's folders (no lab, no root)\n"
         "  merge [--out DIR] [--junit F] [--json F] [--html F] RESULTS.json...\n"
         "        combine the results.json of shards into one set of reports\n"
         "  gc    remove labs (and scratch folders) left behind by a killed runner\n"
@@ -156,10 +160,32 @@ static int cmd_run(int argc, char **argv)
 	return e ? e : runner_run(&o);
 }
 
+/* selftest --offline RUN_DIR [--json FILE]: no lab, so none of the run options. */
+static int selftest_offline(int argc, char **argv)
+{
+	const char *dir = NULL, *json = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--offline") && i + 1 < argc)
+			dir = argv[++i];
+		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+			json = argv[++i];
+		else
+			return usage_err("selftest --offline: unexpected argument \"%s\"", argv[i]);
+	}
+	if (!dir)
+		return usage_err("selftest --offline needs a run folder%s", "");
+	return selftest_offline_main(dir, json);
+}
+
 static int cmd_selftest(int argc, char **argv)
 {
 	struct run_opts o;
 	const char *ids[MAX_IDS];
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--offline"))
+			return selftest_offline(argc, argv);
 	int e = parse_run(argc, argv, &o, ids, 1);
 
 	return e ? e : runner_selftest(&o);

@@ -35,9 +35,10 @@ want() { # COUNT PATTERN WHAT
 want 1 '<table id="verdicts">' "verdict table"
 want 1 '<table id="coverage">' "coverage matrix"
 want 1 '<table id="selftest">' "selftest matrix"
+want 1 '<table id="killmatrix">' "kill matrix"
 want 2 '<svg class="ladder"' "ladder diagrams"
 want 2 '>401 REGISTER</text>' "401 arrows (one per ladder)"
-want 10 '<td class="verdict ' "verdict cells (3 scenarios, 4 checks, 3 selftest rows)"
+want 14 '<td class="verdict ' "verdict cells (3 scenarios, 4 checks, 3 selftest rows, 2 kill-matrix rows x 2)"
 [ -s "$out/report.png" ] || { echo "report-render: no screenshot" >&2; fail=1; }
 # The PNG signature: a real image, not an empty or error file.
 [ "$(head -c 8 "$out/report.png" | xxd -p)" = "89504e470d0a1a0a" ] || {

@@ -73,6 +73,13 @@ START_TEST(test_results_exit_code_ranks_harness_endpoint_fail_pass)
 	/* All scenarios pass, but the selftest left a fault uncaught. */
 	ck_assert_int_eq(results_finish(r), EXIT_CHECK_FAILED);
 	json_object_set_new(json_object_get(r, "selftest"), "uncaught", json_integer(0));
+	/* ... and a check that no fault or mutation made fail, and a requirement with no killed
+	 * check. */
+	json_t *m = json_object_get(json_object_get(r, "selftest"), "matrix");
+	ck_assert_int_eq(results_finish(r), EXIT_CHECK_FAILED);
+	json_array_clear(json_object_get(m, "never_killed"));
+	ck_assert_int_eq(results_finish(r), EXIT_CHECK_FAILED);
+	json_array_clear(json_object_get(m, "requirements_never_killed"));
 	ck_assert_int_eq(results_finish(r), EXIT_PASS);
 	json_array_append_new(
 	        json_object_get(r, "scenarios"),
@@ -155,8 +162,16 @@ START_TEST(test_junit_counts_failures_errors_and_skips)
 	ck_assert_int_eq(report_write_junit(r, path), 0);
 	char *x = slurp(path);
 	ck_assert_ptr_nonnull(strstr(x,
-	                             "<testsuites name=\"onsight-conform\" tests=\"5\" "
-	                             "failures=\"1\" errors=\"1\" skipped=\"1\""));
+	                             "<testsuites name=\"onsight-conform\" tests=\"7\" "
+	                             "failures=\"2\" errors=\"1\" skipped=\"1\""));
+	/* The kill matrix: one test case per check, failing when never killed. */
+	ck_assert_ptr_nonnull(strstr(x, "<testsuite name=\"selftest\" tests=\"2\" failures=\"1\""));
+	ck_assert_ptr_nonnull(strstr(x,
+	                             "<testcase classname=\"selftest.S1\" name=\"S1.1 is "
+	                             "killed\" time=\"0\"/>"));
+	ck_assert_ptr_nonnull(strstr(x,
+	                             "name=\"S1.3 is killed\" time=\"0\">\n      <failure "
+	                             "message=\"never killed"));
 	ck_assert_ptr_nonnull(strstr(x,
 	                             "<testsuite name=\"S2-inside\" tests=\"2\" failures=\"1\" "
 	                             "errors=\"0\" skipped=\"1\""));
@@ -182,6 +197,12 @@ START_TEST(test_html_has_verdicts_coverage_selftest_and_ladders)
 	ck_assert_ptr_nonnull(strstr(h, "<table id=\"verdicts\">"));
 	ck_assert_ptr_nonnull(strstr(h, "<table id=\"coverage\">"));
 	ck_assert_ptr_nonnull(strstr(h, "<table id=\"selftest\">"));
+	ck_assert_ptr_nonnull(strstr(h, "<table id=\"killmatrix\">"));
+	ck_assert_ptr_nonnull(strstr(h,
+	                             "<td>mutation:no-sni, fault:no-tls <span "
+	                             "class=\"muted\">(error)</span></td>"));
+	ck_assert_ptr_nonnull(strstr(h, "<b>Never killed:</b> S1/S1.3"));
+	ck_assert_ptr_nonnull(strstr(h, "<b>Requirements with no killed check:</b> R-SIP-1"));
 	/* Two scenarios have timelines: two ladders; S3 has none. */
 	ck_assert_int_eq(occurrences(h, "<svg class=\"ladder\""), 2);
 	ck_assert_ptr_nonnull(strstr(h, "No timeline for this scenario."));

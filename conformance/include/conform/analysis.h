@@ -132,6 +132,12 @@ int conform_timeline_add_journal_mem(struct conform_timeline *t, const char *tex
                                      const char *service, char *err, size_t errlen) CONFORM_WUR;
 /* Flushes per-flow state (unanswered SYNs, RTP/UDP stream summaries) and sorts by time.
  * Called implicitly by the functions below; adding after it is allowed (re-sorts). */
+/* The events of a saved timeline.json (an array of event objects, as conform_timeline_save
+ * writes them; borrowed) added to t, to judge a run again offline. Every element must be an
+ * object with a number `t` and a string `kind`, else nothing is added (EINVAL). The events
+ * are shared with `events`, not copied: neither side may change them afterwards. */
+int conform_timeline_add_events_json(struct conform_timeline *t, const json_t *events, char *err,
+                                     size_t errlen) CONFORM_WUR;
 void conform_timeline_finish(struct conform_timeline *t);
 
 size_t conform_timeline_count(struct conform_timeline *t);

@@ -288,6 +288,60 @@ static void selftest(struct buf *b, const json_t *st)
 	buf_puts(b, "</table>\n");
 }
 
+/* The kill matrix: each check with the fault runs and mutations that made it fail. */
+static void kill_matrix(struct buf *b, const json_t *m)
+{
+	const json_t *r, *k;
+	size_t i, j;
+
+	if (!m)
+		return;
+	buf_printf(b,
+	           "<h2>Self-test: every check is proven able to fail</h2>\n<p>%d checks, %d "
+	           "killed, %d never killed. A check is killed by a fault run or a timeline "
+	           "mutation where it fails and passes fault-free.</p>\n",
+	           (int)json_integer_value(json_object_get(json_object_get(m, "counts"), "checks")),
+	           (int)json_integer_value(json_object_get(json_object_get(m, "counts"), "killed")),
+	           (int)json_integer_value(
+	                   json_object_get(json_object_get(m, "counts"), "never_killed")));
+	buf_puts(b,
+	         "<table id=\"killmatrix\"><tr><th>check</th><th>requirements</th>"
+	         "<th>fault-free</th><th>killed by</th><th>killed</th></tr>\n");
+	json_array_foreach(json_object_get(m, "checks"), i, r)
+	{
+		buf_puts(b, "<tr><td>");
+		buf_esc(b, str(r, "scenario"));
+		buf_puts(b, " ");
+		buf_esc(b, str(r, "check"));
+		buf_puts(b, "</td><td>");
+		strlist(b, json_object_get(r, "req"));
+		buf_puts(b, "</td>");
+		verdict_cell(b, str(r, "clean"));
+		buf_puts(b, "<td>");
+		json_array_foreach(json_object_get(r, "killed_by"), j, k)
+		{
+			buf_puts(b, j ? ", " : "");
+			buf_esc(b, str(k, "by"));
+			if (strcmp(str(k, "verdict"), V_FAIL))
+				buf_puts(b, " <span class=\"muted\">(error)</span>");
+		}
+		buf_puts(b, "</td>");
+		verdict_cell(b, json_is_true(json_object_get(r, "killed")) ? V_PASS : V_FAIL);
+		buf_puts(b, "</tr>\n");
+	}
+	buf_puts(b, "</table>\n");
+	if (json_array_size(json_object_get(m, "never_killed"))) {
+		buf_puts(b, "<p><b>Never killed:</b> ");
+		strlist(b, json_object_get(m, "never_killed"));
+		buf_puts(b, "</p>\n");
+	}
+	if (json_array_size(json_object_get(m, "requirements_never_killed"))) {
+		buf_puts(b, "<p><b>Requirements with no killed check:</b> ");
+		strlist(b, json_object_get(m, "requirements_never_killed"));
+		buf_puts(b, "</p>\n");
+	}
+}
+
 static void checks_table(struct buf *b, const json_t *s)
 {
 	const json_t *c;
@@ -429,6 +483,7 @@ int report_write_html(const json_t *r, const char *outdir, const char *path)
 	verdict_table(&b, r);
 	coverage(&b, r);
 	selftest(&b, json_object_get(r, "selftest"));
+	kill_matrix(&b, json_object_get(json_object_get(r, "selftest"), "matrix"));
 	json_array_foreach(json_object_get(r, "scenarios"), i, s)
 	{
 		scenario(&b, s, outdir);

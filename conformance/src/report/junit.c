@@ -90,6 +90,46 @@ static void counts(const json_t *s, int *tests, int *fail, int *err, int *skip)
 	}
 }
 
+/* The kill matrix as one more suite, "selftest": a test case per check, failing when no
+ * fault run or mutation made it fail. */
+static void matrix_suite(struct buf *b, const json_t *r)
+{
+	const json_t *m = json_object_get(json_object_get(r, "selftest"), "matrix"), *row;
+	size_t i;
+	int t = (int)json_array_size(json_object_get(m, "checks")), f = 0;
+
+	if (!m)
+		return;
+	json_array_foreach(json_object_get(m, "checks"), i, row)
+	{
+		f += !json_is_true(json_object_get(row, "killed"));
+	}
+	buf_printf(b,
+	           "  <testsuite name=\"selftest\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+	           "skipped=\"0\" time=\"0\" timestamp=\"",
+	           t, f);
+	buf_esc(b, *str(r, "started") ? str(r, "started") : "1970-01-01T00:00:00");
+	buf_puts(b, "\">\n");
+	json_array_foreach(json_object_get(m, "checks"), i, row)
+	{
+		buf_puts(b, "    <testcase classname=\"selftest.");
+		buf_esc(b, str(row, "scenario"));
+		buf_puts(b, "\" name=\"");
+		buf_esc(b, str(row, "check"));
+		buf_puts(b, " is killed\" time=\"0\"");
+		if (json_is_true(json_object_get(row, "killed"))) {
+			buf_puts(b, "/>\n");
+			continue;
+		}
+		buf_puts(b,
+		         ">\n      <failure message=\"never killed: no fault run or mutation "
+		         "made this check fail\" type=\"selftest\">fault-free verdict: ");
+		buf_esc(b, str(row, "clean"));
+		buf_puts(b, "</failure>\n    </testcase>\n");
+	}
+	buf_puts(b, "  </testsuite>\n");
+}
+
 int report_write_junit(const json_t *r, const char *path)
 {
 	struct buf b;
@@ -102,6 +142,15 @@ int report_write_junit(const json_t *r, const char *path)
 		int t, f, er, sk;
 		counts(s, &t, &f, &er, &sk);
 		T += t, F += f, E += er, S += sk;
+	}
+	{
+		/* The selftest suite's test cases count in the totals too. */
+		const json_t *m = json_object_get(json_object_get(r, "selftest"), "matrix"), *row;
+		json_array_foreach(json_object_get(m, "checks"), i, row)
+		{
+			T++;
+			F += !json_is_true(json_object_get(row, "killed"));
+		}
 	}
 	buf_init(&b, REPORT_MAX_HTML);
 	buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -143,6 +192,7 @@ int report_write_junit(const json_t *r, const char *path)
 		}
 		buf_puts(&b, "  </testsuite>\n");
 	}
+	matrix_suite(&b, r);
 	buf_puts(&b, "</testsuites>\n");
 	e = buf_write_file(&b, path);
 	buf_free(&b);

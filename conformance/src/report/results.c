@@ -184,6 +184,13 @@ int results_finish(json_t *r)
 	if (code == EXIT_PASS &&
 	    json_integer_value(json_object_get(json_object_get(r, "selftest"), "uncaught")) > 0)
 		code = EXIT_CHECK_FAILED;
+	/* selftest: a check no column killed, or a requirement without a killed check, is a
+	 * check nobody knows can fail. */
+	const json_t *mx = json_object_get(json_object_get(r, "selftest"), "matrix");
+	if (code == EXIT_PASS &&
+	    (json_array_size(json_object_get(mx, "never_killed")) ||
+	     json_array_size(json_object_get(mx, "requirements_never_killed"))))
+		code = EXIT_CHECK_FAILED;
 	/* An interrupted run proves nothing: a harness outcome. */
 	if (json_is_true(json_object_get(r, "interrupted")))
 		code = EXIT_HARNESS;

@@ -13,6 +13,7 @@
 #include "onsight/util.h"
 #include "report.h"
 #include "scen.h"
+#include "selftest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -853,5 +854,16 @@ int runner_selftest(const struct run_opts *o)
 	        "onsight-conform: selftest: %zu faults, %d not caught; fault-free: %d of %d "
 	        "checks failed\n",
 	        json_array_size(faults), uncaught, clean_fail, clean_checks);
+	/* The kill matrix: the fault runs above plus every mutation judged offline. */
+	json_t *matrix = NULL;
+	char err[512] = "";
+	if (selftest_matrix_from_run(c.out, r, conform_scenario_default_dir(), &matrix, err,
+	                             sizeof(err))) {
+		fprintf(stderr, "onsight-conform: selftest: kill matrix: %s\n", err);
+		json_object_set_new(sel, "matrix_error", json_string(err));
+	} else {
+		selftest_print(matrix, stderr);
+		json_object_set_new(sel, "matrix", matrix);
+	}
 	return finish(&c, r, e == EINTR);
 }
