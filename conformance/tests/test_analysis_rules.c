@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conform/analysis.h"
+#include "rule_int.h"
 #include "testutil.h"
 
 /* A small timeline: login, detect (with probes), two registers, a tunnel. */
@@ -615,6 +616,30 @@ START_TEST(test_evidence_names_server_identity_and_host_names)
 }
 END_TEST
 
+/* docs/scenarios.md lists every operator of the code's tables, in a table row of its own. */
+START_TEST(test_docs_list_every_operator)
+{
+	FILE *f = fopen(ONSIGHT_SOURCE_DIR "/docs/scenarios.md", "r");
+	char *buf = calloc(1, 262144), needle[64];
+	const char *name;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_gt(fread(buf, 1, 262143, f), 0);
+	fclose(f);
+	for (size_t i = 0; (name = matcher_op_name(i)) != NULL; i++) {
+		snprintf(needle, sizeof(needle), "`{\"%s\":", name);
+		ck_assert_msg(strstr(buf, needle), "docs/scenarios.md lacks matcher %s", name);
+	}
+	for (size_t i = 0; (name = rule_op_name(i)) != NULL; i++) {
+		snprintf(needle, sizeof(needle), "| `{\"%s\":", name);
+		ck_assert_msg(strstr(buf, needle), "docs/scenarios.md lacks rule %s", name);
+	}
+	ck_assert_ptr_null(strstr(buf, "contracts"));
+	free(buf);
+}
+END_TEST
+
 TU_SUITE("analysis_rules", test_journal_lines_become_sorted_events_with_service_kinds,
          test_expect_counts_and_forbid_names_offenders,
          test_order_detects_wrong_order_and_missing_steps,
@@ -625,4 +650,4 @@ TU_SUITE("analysis_rules", test_journal_lines_become_sorted_events_with_service_
          test_each_matcher_operator_evaluates, test_forbid_without_witness_fails_with_no_evidence,
          test_missing_anchor_is_no_evidence_unless_because_says_why,
          test_if_missing_pass_or_na_needs_because, test_needs_says_what_evidence_a_check_needs,
-         test_evidence_names_server_identity_and_host_names)
+         test_evidence_names_server_identity_and_host_names, test_docs_list_every_operator)
