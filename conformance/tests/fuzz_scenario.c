@@ -1,6 +1,8 @@
-/* fuzz_scenario.c - scenario files through the strict loader, then every check of an accepted
- * file evaluated over a small fixed timeline (matchers, windows, regexes, CIDR, ranges). */
+/* fuzz_scenario.c - scenario files through the strict loader (rules compiled into typed nodes,
+ * witness, because), then every check of an accepted file judged over a small fixed timeline
+ * (matchers, windows, regexes, CIDR, ranges, host names, the witness) and printed. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -13,7 +15,11 @@ static const char journal[] =
         "\"result\":\"direct\",\"probes\":[{\"target\":\"sip.librestream.com\",\"port\":5060,"
         "\"ok\":true}]}\n"
         "{\"ts\":\"2026-11-24T10:00:02.000Z\",\"mono\":3,\"service\":\"mock-sip\","
-        "\"event\":\"register\",\"source\":\"198.51.100.10:40000\",\"result\":\"ok\"}\n";
+        "\"event\":\"register\",\"source\":\"198.51.100.10:40000\",\"result\":\"ok\","
+        "\"at\":\"sip.librestream.com\"}\n"
+        "{\"ts\":\"2026-11-24T10:00:03.000Z\",\"mono\":4,\"service\":\"cap\",\"event\":\"syn\","
+        "\"src_ip\":\"198.51.100.10\",\"src_port\":40000,\"dst_ip\":\"203.0.113.20\","
+        "\"dst_port\":5060,\"dst_host\":\"sip.librestream.com\"}\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,8 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!conform_timeline_alloc(&t, NULL) &&
 	    !conform_timeline_add_journal_mem(t, journal, strlen(journal), "onsight-ref", err,
 	                                      sizeof(err)) &&
-	    !conform_analyze(&r, s, t, caps))
+	    !conform_analyze(&r, s, t, caps)) {
+		FILE *f = fopen("/dev/null", "w");
+
 		json_decref(conform_results_json(r));
+		if (f) {
+			conform_results_print(r, f);
+			fclose(f);
+		}
+	}
 	conform_results_free(r);
 	conform_timeline_free(t);
 	conform_scenario_free(s);

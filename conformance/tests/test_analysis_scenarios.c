@@ -240,7 +240,62 @@ START_TEST(test_requirements_doc_lists_the_same_ids)
 }
 END_TEST
 
+START_TEST(test_witness_is_validated_and_loads)
+{
+	char err[512];
+
+	ck_assert_int_eq(load_edit("\"steps\"",
+	                           "\"witness\":{\"kind\":\"mock-sip.register\",\"at\":{\"host\":"
+	                           "\"vcs-*\"}},\"steps\"",
+	                           err, sizeof(err)),
+	                 0);
+	ck_assert_int_ne(load_edit("\"steps\"", "\"witness\":{\"src_ip\":{\"host\":[]}},\"steps\"",
+	                           err, sizeof(err)),
+	                 0);
+	ck_assert_str_eq(err,
+	                 "x.json: witness.src_ip.host: takes a string or a non-empty list of "
+	                 "strings");
+	ck_assert_int_ne(load_edit("\"steps\"", "\"witness\":{},\"steps\"", err, sizeof(err)), 0);
+	ck_assert_msg(strstr(err, "x.json: witness: a match is a non-empty object"), "%s", err);
+}
+END_TEST
+
+/* An endpoint that does nothing (`sleep 1000`) gives an empty timeline: every shipped check
+ * must fail on it, each saying what evidence it needed. */
+START_TEST(test_every_shipped_check_fails_an_endpoint_that_did_nothing)
+{
+	struct conform_scenario **list = NULL;
+	size_t n = 0;
+	char err[1024];
+
+	if (conform_scenario_load_dir(&list, &n, SCN_DIR, err, sizeof(err)))
+		ck_abort_msg("%s", err);
+	for (size_t i = 0; i < n; i++) {
+		struct conform_timeline *t = NULL;
+		struct conform_results *r = NULL;
+
+		ck_assert_int_eq(conform_timeline_alloc(&t, NULL), 0);
+		ck_assert_int_eq(conform_analyze(&r, list[i], t, NULL), 0);
+		for (size_t c = 0; c < conform_results_count(r); c++) {
+			const struct conform_result *res = conform_results_get(r, c);
+
+			ck_assert_msg(res->verdict == CONFORM_FAIL, "%s %s: %s (%s)",
+			              conform_scenario_id(list[i]), res->check->id,
+			              conform_verdict_name(res->verdict),
+			              res->reason ? res->reason : res->observed);
+			ck_assert_msg(res->needs && strlen(res->needs) > 5, "%s: no needs",
+			              res->check->id);
+		}
+		conform_results_free(r);
+		conform_timeline_free(t);
+	}
+	conform_scenario_list_free(list, n);
+}
+END_TEST
+
 TU_SUITE("analysis_scenarios", test_shipped_scenarios_load_and_cite_known_requirements,
          test_every_reference_fault_is_caught_by_some_check,
          test_steps_come_out_typed_with_defaults, test_loader_rejects_mistakes_and_says_where,
-         test_find_by_id_and_coverage_matrix, test_requirements_doc_lists_the_same_ids)
+         test_find_by_id_and_coverage_matrix, test_requirements_doc_lists_the_same_ids,
+         test_witness_is_validated_and_loads,
+         test_every_shipped_check_fails_an_endpoint_that_did_nothing)

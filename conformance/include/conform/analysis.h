@@ -188,6 +188,10 @@ struct conform_result {
 	const char *reason; /* n/a or error reason, else NULL */
 	size_t n_evidence; /* at most 8 events named */
 	const struct conform_evidence *evidence;
+	/* What evidence the check needs, in words generated from its rule ("a sip.request with
+	 * method REGISTER to sip.librestream.com; then a mock-sip.register with result ok");
+	 * borrowed from the scenario. */
+	const char *needs;
 };
 
 struct conform_results; /* opaque */

@@ -125,8 +125,16 @@ bool hosts_match(const struct conform_timeline *t, const char *pattern, const ch
 bool addr_part(const char *value, char *out, size_t outlen);
 bool cidr_match(const char *cidr, const char *value);
 
-/* Rules (rules.c): validation at load time and evaluation. */
-int rule_validate(const json_t *rule, const char *path, char *err, size_t errlen);
+/* Rules (rules.c, rule_match.c; compiled form in rule_int.h). A scenario compiles each
+ * check's rule once at load time; judging never reads the rule's JSON again. */
+struct rule;
+struct match;
+/* Compiles (and so validates) a rule; errors name the JSON path. */
+int rule_compile(struct rule **rp, const json_t *rule, const char *path, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+void rule_free(struct rule *r);
+/* What evidence the rule needs, in words (malloc'd). */
+char *rule_needs(const struct rule *r, const struct match *witness);
 struct rule_out {
 	enum conform_verdict verdict;
 	char *expected; /* malloc'd */
@@ -135,7 +143,14 @@ struct rule_out {
 	size_t ev_idx[8];
 	size_t n_ev;
 };
-void rule_eval(struct conform_timeline *t, const json_t *rule, struct rule_out *out);
+/* Judges r over t. witness: the scenario's witness MATCH; a forbid (or an expect allowing
+ * zero events) fails with "no evidence: ..." when no event matches it. */
+void rule_eval(struct conform_timeline *t, const struct rule *r, const struct match *witness,
+               struct rule_out *out);
+/* Check i of a scenario judged over t (scenario.c), and its needs text (borrowed). */
+void scenario_check_eval(const struct conform_scenario *s, size_t i, struct conform_timeline *t,
+                         struct rule_out *out);
+const char *scenario_check_needs(const struct conform_scenario *s, size_t i);
 /* One-line description of an event, for evidence (malloc'd). */
 char *event_summary(const json_t *ev);
 

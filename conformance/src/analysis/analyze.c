@@ -8,8 +8,6 @@
 
 #include "analysis_int.h"
 
-const json_t *scenario_check_rule(const struct conform_scenario *s, size_t i);
-
 struct result_int {
 	struct conform_result pub;
 	char *expected, *observed, *reason;
@@ -112,6 +110,7 @@ int conform_analyze(struct conform_results **rp, const struct conform_scenario *
 
 		r->n++;
 		ri->pub.check = ci;
+		ri->pub.needs = scenario_check_needs(s, i);
 		if (!miss)
 			miss = missing_cap(ci->requires, caps);
 		if (miss) {
@@ -123,7 +122,7 @@ int conform_analyze(struct conform_results **rp, const struct conform_scenario *
 		} else {
 			struct rule_out o;
 
-			rule_eval(t, scenario_check_rule(s, i), &o);
+			scenario_check_eval(s, i, t, &o);
 			ri->pub.verdict = o.verdict;
 			ri->expected = o.expected;
 			ri->observed = o.observed;
@@ -222,12 +221,12 @@ json_t *conform_results_json(const struct conform_results *r)
 		}
 		cnt[c->verdict]++;
 		json_array_append_new(checks,
-		                      json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s?, s:o}", "id",
-		                                c->check->id, "req", str_array(c->check->req),
+		                      json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o}",
+		                                "id", c->check->id, "req", str_array(c->check->req),
 		                                "description", c->check->description, "verdict",
 		                                conform_verdict_name(c->verdict), "expected",
 		                                c->expected, "observed", c->observed, "reason",
-		                                c->reason, "evidence", ev));
+		                                c->reason, "needs", c->needs, "evidence", ev));
 	}
 	out = json_pack("{s:s, s:o, s:{s:i, s:i, s:i, s:i}, s:s}", "scenario", r->scenario,
 	                "checks", checks, "summary", "pass", cnt[CONFORM_PASS], "fail",
@@ -250,6 +249,8 @@ void conform_results_print(const struct conform_results *r, FILE *f)
 			continue;
 		if (c->reason)
 			fprintf(f, "      reason:   %s\n", c->reason);
+		if (c->needs)
+			fprintf(f, "      needs:    %s\n", c->needs);
 		if (c->verdict == CONFORM_NA)
 			continue;
 		fprintf(f, "      expected: %s\n      observed: %s\n", c->expected, c->observed);

@@ -1,4 +1,4 @@
-/* scenario.c - scenario files (contracts §E, docs/scenarios.md): strict loading and access. */
+/* scenario.c - scenario files (docs/scenarios.md): strict loading and access. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -8,17 +8,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "analysis_int.h"
+#include "rule_int.h"
 
 #define SCENARIO_MAX_FILE (1024 * 1024)
 #define SCENARIO_MAX_CHECKS 256
 #define SCENARIO_MAX_STEPS 256
 #define SCENARIO_MAX_LIST 64
 
+/* Without a "witness": any packet the endpoint sent, from either side of the firewall. */
+static const char default_witness[] =
+        "{\"src_ip\": {\"host\": [\"endpoint-inside\", \"endpoint-outside\"]}}";
+
 struct check_int {
 	struct conform_check_info info;
 	const char **req, **requires, **catches; /* NULL-terminated, strings borrowed from doc */
-	const json_t *rule;
+	struct rule *rule;
+	char *needs; /* what evidence the rule needs, in words */
 };
 
 struct conform_scenario {
@@ -29,6 +34,7 @@ struct conform_scenario {
 	size_t nsteps;
 	struct check_int *checks;
 	size_t nchecks;
+	struct match *witness; /* an event proving the endpoint did something */
 };
 
 static int serr(char *err, size_t errlen, const char *name, const char *fmt, ...)
@@ -53,7 +59,10 @@ void conform_scenario_free(struct conform_scenario *s)
 		free(s->checks[i].req);
 		free(s->checks[i].requires);
 		free(s->checks[i].catches);
+		rule_free(s->checks[i].rule);
+		free(s->checks[i].needs);
 	}
+	match_free(s->witness);
 	free(s->checks);
 	free(s->steps);
 	free(s->requires);
@@ -257,22 +266,45 @@ static int load_check(struct conform_scenario *s, const json_t *o, struct check_
 	c->info.req = c->req;
 	c->info.requires = c->requires;
 	c->info.catches = c->catches;
-	c->rule = json_object_get(o, "rule");
-	if (!c->rule)
+	if (!json_object_get(o, "rule"))
 		return serr(err, errlen, name, "%s.rule: required", where);
 	{
 		char path[128];
 
 		snprintf(path, sizeof(path), "%s: %s.rule", name, where);
-		return rule_validate(c->rule, path, err, errlen);
+		rc = rule_compile(&c->rule, json_object_get(o, "rule"), path, err, errlen);
 	}
+	if (rc)
+		return rc;
+	c->needs = rule_needs(c->rule, s->witness);
+	return c->needs ? 0 : ENOMEM;
+}
+
+/* The scenario's witness: its "witness" MATCH, or any packet the endpoint sent. */
+static int load_witness(struct conform_scenario *s, const char *name, char *err, size_t errlen)
+{
+	const json_t *w = json_object_get(s->doc, "witness");
+	json_t *def = NULL;
+	char path[128];
+	int rc;
+
+	if (!w) {
+		def = json_loads(default_witness, 0, NULL);
+		if (!def)
+			return ENOMEM;
+		w = def;
+	}
+	snprintf(path, sizeof(path), "%s: witness", name);
+	rc = match_compile(&s->witness, w, path, err, errlen);
+	json_decref(def);
+	return rc;
 }
 
 static int load_doc(struct conform_scenario *s, const char *name, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"id",      "title",   "description", "note",
-	                                   "profile", "account", "requires",    "deadline_s",
-	                                   "lab",     "steps",   "checks",      NULL};
+	static const char *const keys[] = {"id",      "title",    "description", "note", "profile",
+	                                   "account", "requires", "deadline_s",  "lab",  "steps",
+	                                   "checks",  "witness",  NULL};
 	const json_t *o = s->doc, *v;
 	const char *id;
 	size_t i;
@@ -319,6 +351,9 @@ static int load_doc(struct conform_scenario *s, const char *name, char *err, siz
 			return rc;
 		s->nsteps++;
 	}
+	rc = load_witness(s, name, err, errlen);
+	if (rc)
+		return rc;
 	v = json_object_get(o, "checks");
 	if (!json_is_array(v) || !json_array_size(v) || json_array_size(v) > SCENARIO_MAX_CHECKS)
 		return serr(err, errlen, name, "checks: required non-empty list (at most %d)",
@@ -598,8 +633,13 @@ const struct conform_check_info *conform_scenario_check(const struct conform_sce
 	return s && i < s->nchecks ? &s->checks[i].info : NULL;
 }
 
-/* For analyze.c: the rule of check i. */
-const json_t *scenario_check_rule(const struct conform_scenario *s, size_t i)
+void scenario_check_eval(const struct conform_scenario *s, size_t i, struct conform_timeline *t,
+                         struct rule_out *out)
 {
-	return s && i < s->nchecks ? s->checks[i].rule : NULL;
+	rule_eval(t, s->checks[i].rule, s->witness, out);
+}
+
+const char *scenario_check_needs(const struct conform_scenario *s, size_t i)
+{
+	return s && i < s->nchecks ? s->checks[i].needs : NULL;
 }
