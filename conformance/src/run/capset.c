@@ -18,23 +18,33 @@
 
 /* ---- captures ------------------------------------------------------------------------------ */
 
+/* The links captured: the endpoint's interface, and the interfaces holding a plan host's
+ * address (iface NULL: the one with the address of host). */
 static const struct {
-	const char *name, *role, *iface;
+	const char *name, *role, *iface, *host;
 } links[] = {
-        {"ep", "ep", "eth0"},
-        {"fw-lan", "fw", "addr:198.51.100.1"},
-        {"fw-wan", "fw", "addr:203.0.113.2"},
-        {"proxy", "lan", "addr:198.51.100.3"},
+        {"ep", "ep", "eth0", NULL},
+        {"fw-lan", "fw", NULL, "fw-lan"},
+        {"fw-wan", "fw", NULL, "fw-wan"},
+        {"proxy", "lan", NULL, "proxy.corp.example"},
 };
 
 int scen_captures_start(struct scen *s)
 {
-	char err[512], path[PATH_MAX];
+	char err[512], path[PATH_MAX], iface[64];
 
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		const char *addr = links[i].host ? scen_plan_addr(links[i].host) : NULL;
+
+		if (links[i].host && !addr) {
+			scen_harness(s, V_ERROR, "capture %s: host %s is not in the lab plan",
+			             links[i].name, links[i].host);
+			return ENOENT;
+		}
+		snprintf(iface, sizeof(iface), "%s%s", addr ? "addr:" : "", addr ?: links[i].iface);
 		scen_pathf(path, sizeof(path), "%s/%s.pcap", s->dir, links[i].name);
 		int e = capture_start(&s->cap[s->ncap], links[i].name,
-		                      fwlab_netns(s->lab, links[i].role), links[i].iface, path, err,
+		                      fwlab_netns(s->lab, links[i].role), iface, path, err,
 		                      sizeof(err));
 		if (e) {
 			scen_harness(s, V_ERROR, "%s", err);

@@ -37,6 +37,11 @@ json_t *scen_judge(struct scen *s, const json_t *artifacts, int with_data)
 		scen_harness(s, V_ERROR, "timeline: %s", strerror(e));
 		goto out;
 	}
+	scen_pathf(path, sizeof(path), "%s/hosts.json", s->dir);
+	if (with_data && (e = conform_hosts_load(t, path, err, sizeof(err)))) {
+		scen_harness(s, V_ERROR, "lab plan: %s", err);
+		goto out;
+	}
 	json_array_foreach((json_t *)artifacts, i, a)
 	{
 		const char *kind = json_string_value(json_object_get(a, "kind"));

@@ -9,6 +9,7 @@
 
 #include "adapter.h"
 #include "fwlab.h"
+#include "hosts.h"
 #include "onsight/jsoncfg.h"
 #include "onsight/log.h"
 #include "onsight/util.h"
@@ -335,7 +336,7 @@ json_t *scen_run(const struct scen_spec *sp)
 	json_t *res = NULL, *art = json_array(), *checks = NULL;
 	char accounts[PATH_MAX], err[512], missing[32], keys[PATH_MAX];
 	uint64_t started = scen_now_ms();
-	int ran = 0;
+	int ran = 0, e;
 
 	if (!s || !art)
 		goto oom;
@@ -352,6 +353,16 @@ json_t *scen_run(const struct scen_spec *sp)
 	mkdir(keys, 0755);
 	mkdir(s->rundir, 0700);
 	setup_sigs();
+	/* The address plan this run's lab is built from: the judge (and a later `analyze`) names
+	 * the addresses in the evidence with it. */
+	scen_pathf(err, sizeof(err), "%s/hosts.json", s->dir);
+	if ((e = hosts_plan_write(err, NULL))) {
+		scen_harness(s, V_ERROR, "%s: %s", err, strerror(e));
+		goto done;
+	}
+	json_array_append_new(
+	        art,
+	        json_pack("{s:s,s:s,s:s}", "kind", "plan", "name", "hosts", "path", "hosts.json"));
 	if (caps_missing(s, missing, sizeof(missing))) {
 		/* Judged without running: every check is n/a with the reason. */
 		checks = scen_judge(s, art, 0);

@@ -111,6 +111,8 @@ int scen_pred_ready(struct scen *s, const void *arg);
 int scen_pred_ep_exited(struct scen *s, const void *arg);
 
 /* ---- services.c: the mock cloud ---- */
+/* The address of a host of the lab plan (mock-firewall's host table); NULL if unknown. */
+const char *scen_plan_addr(const char *name);
 int scen_open_log(const struct scen *s, const char *name);
 int scen_services_start(struct scen *s, const char *accounts);
 void scen_services_stop(struct scen *s);

@@ -5,6 +5,7 @@
 #include "scen_int.h"
 
 #include "fwlab.h"
+#include "hosts.h"
 #include "onsight/log.h"
 #include "onsight/util.h"
 
@@ -112,92 +113,201 @@ static int svc_start(struct scen *s, const char *name, const char *role, struct 
 	return e;
 }
 
-static int start_oam(struct scen *s, const char *accounts)
+const char *scen_plan_addr(const char *name)
+{
+	static struct lab_host plan[HOSTS_MAX];
+	static size_t n;
+	const struct lab_host *h;
+
+	if (!n)
+		n = hosts_plan(plan, HOSTS_MAX, NULL);
+	h = hosts_find(plan, n, name);
+	return h ? h->addr : NULL;
+}
+
+/* "HOST:PORT" with HOST a plan name -> "ADDR:PORT" in out; 0 or ENOENT. */
+static int plan_target(const char *target, char *out, size_t len)
+{
+	const char *colon = strrchr(target, ':');
+	char host[HOSTS_NAME_MAX];
+	const char *addr;
+
+	if (!colon || (size_t)(colon - target) >= sizeof(host))
+		return EINVAL;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - target), target);
+	addr = scen_plan_addr(host);
+	if (!addr)
+		return ENOENT;
+	snprintf(out, len, "%s%s", addr, colon);
+	return 0;
+}
+
+struct svc_def;
+/* Adds a service's own arguments; addr is the address of its host (NULL when it has none). */
+typedef int (*svc_args_fn)(struct scen *s, const struct svc_def *d, struct av *a, const char *addr,
+                           const char *accounts);
+
+/* One mock service of the lab. Its journal, log and key log are NAME.jsonl, NAME.log and
+ * keys/NAME.keys in the scenario folder. */
+struct svc_def {
+	const char *name, *prog;
+	const char *role; /* the namespace it runs in */
+	const char *host; /* the plan host it listens on; NULL: the args function names them */
+	const char *cert; /* certs/CERT.pem and .key; NULL: the args function picks one */
+	svc_args_fn args;
+	const char *ready[4]; /* "HOST:PORT" (plan names) that accept TCP once it is up */
+};
+
+static int args_oam(struct scen *s, const struct svc_def *d, struct av *a, const char *addr,
+                    const char *accounts)
 {
 	const json_t *lab = conform_scenario_lab(s->sp->sc);
 	const char *cert = json_string_value(json_object_get(lab, "oam_cert")) ?: "valid";
 	const char *base = !strcmp(cert, "untrusted") ? "untrusted"
 	        : !strcmp(cert, "expired")            ? "expired"
 	        : !strcmp(cert, "wrong-name")         ? "wrong-name"
-	                                              : "onsight.librestream.com";
-	struct av *a = svc_argv(s, "mock-oam", "mock-oam");
+	                                              : d->host;
 
-	if (!a)
-		return ENOMEM;
 	av_add(a, "--listen");
-	av_add(a, "203.0.113.10:443");
+	av_add(a, "%s:443", addr);
 	av_cert(a, s, base);
 	av_add(a, "--accounts");
 	av_add(a, "%s", accounts);
 	av_add(a, "--jwt-secret-file");
 	av_add(a, "%s", s->sp->jwt_secret);
-	return svc_start(s, "mock-oam", "net", a);
+	return 0;
 }
 
-static int start_sip(struct scen *s, const char *name, const char *role, const char *addr,
-                     const char *certname, const char *accounts)
+static int args_sip(struct scen *s, const struct svc_def *d, struct av *a, const char *addr,
+                    const char *accounts)
 {
-	struct av *a = svc_argv(s, name, "mock-sip");
 	struct svc *v = &s->svc[s->nsvc];
 
-	if (!a)
-		return ENOMEM;
-	scen_pathf(v->ctl, sizeof(v->ctl), "%s/%s.ctl", s->rundir, name);
+	scen_pathf(v->ctl, sizeof(v->ctl), "%s/%s.ctl", s->rundir, d->name);
 	av_add(a, "--listen");
 	av_add(a, "%s", addr);
-	av_cert(a, s, certname);
 	av_add(a, "--users");
 	av_add(a, "%s", accounts);
 	av_add(a, "--media-addr");
 	av_add(a, "%s", addr);
 	av_add(a, "--control");
 	av_add(a, "%s", v->ctl);
-	return svc_start(s, name, role, a);
+	return 0;
 }
 
-static const char *const tcm_hosts[] = {"203.0.113.30", "203.0.113.31", "203.0.113.32",
-                                        "203.0.113.33"};
-static const char *const tl_hosts[] = {"203.0.113.41", "203.0.113.42", "203.0.113.43",
-                                       "203.0.113.44", "203.0.113.45", "203.0.113.46",
-                                       "203.0.113.47", "203.0.113.50"};
-static const char *const tl_names[] = {"teamlink1", "teamlink2", "teamlink3", "teamlink4",
-                                       "teamlink5", "teamlink6", "teamlink7", "teamlink10"};
-
-static int start_teamlink(struct scen *s)
+/* One process serves every TCM and TeamLink server host; the TCMs send clients to the
+ * TeamLink servers by name. */
+static int args_teamlink(struct scen *s, const struct svc_def *d, struct av *a, const char *addr,
+                         const char *accounts)
 {
-	struct av *a = svc_argv(s, "mock-teamlink", "mock-teamlink");
+	static const char *const tcms[] = {"tcm.librestream.com", "tcm1.librestream.com",
+	                                   "tcm2.librestream.com", "tcm3.librestream.com"};
+	static const char *const tls[] = {
+	        "teamlink1.librestream.com", "teamlink2.librestream.com",
+	        "teamlink3.librestream.com", "teamlink4.librestream.com",
+	        "teamlink5.librestream.com", "teamlink6.librestream.com",
+	        "teamlink7.librestream.com", "teamlink10.librestream.com"};
 
-	if (!a)
-		return ENOMEM;
+	(void)d;
+	(void)addr;
+	(void)accounts;
 	av_add(a, "--jwt-secret-file");
 	av_add(a, "%s", s->sp->jwt_secret);
-	/* One certificate for every TCM and TeamLink host name. */
-	av_cert(a, s, "wildcard.librestream.com");
-	for (size_t i = 0; i < ARRAY_SIZE(tcm_hosts); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(tcms); i++) {
+		const char *ip = scen_plan_addr(tcms[i]);
+		if (!ip)
+			return ENOENT;
 		av_add(a, "--tcm-https");
-		av_add(a, "%s:443", tcm_hosts[i]);
+		av_add(a, "%s:443", ip);
 		av_add(a, "--tcm-http");
-		av_add(a, "%s:80", tcm_hosts[i]);
+		av_add(a, "%s:80", ip);
 		av_add(a, "--detect");
-		av_add(a, "%s", tcm_hosts[i]);
+		av_add(a, "%s", ip);
 	}
 	/* One probe server holds 8 detect addresses (32 listeners): the TCMs and the first
 	 * TeamLink servers, which are the ones the lab accounts name. */
-	for (size_t i = 0; i < ARRAY_SIZE(tl_hosts); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(tls); i++) {
+		const char *ip = scen_plan_addr(tls[i]);
+		if (!ip)
+			return ENOENT;
 		av_add(a, "--tunnel-https");
-		av_add(a, "%s:443", tl_hosts[i]);
+		av_add(a, "%s:443", ip);
 		av_add(a, "--tunnel-http");
-		av_add(a, "%s:80", tl_hosts[i]);
+		av_add(a, "%s:80", ip);
 		if (i < 4) {
 			av_add(a, "--detect");
-			av_add(a, "%s", tl_hosts[i]);
+			av_add(a, "%s", ip);
 		}
 		av_add(a, "--tcm-server");
-		av_add(a, "%s.librestream.com:443:https", tl_names[i]);
+		av_add(a, "%s:443:https", tls[i]);
 	}
 	av_add(a, "--upstream-ca");
 	av_add(a, "%s/ca.pem", s->sp->certs);
-	return svc_start(s, "mock-teamlink", "net", a);
+	return 0;
+}
+
+static const struct svc_def services[] = {
+        {"mock-oam",
+         "mock-oam",
+         "net",
+         "onsight.librestream.com",
+         NULL,
+         args_oam,
+         {"onsight.librestream.com:443"}},
+        {"mock-sip",
+         "mock-sip",
+         "net",
+         "sip.librestream.com",
+         "sip.librestream.com",
+         args_sip,
+         {"sip.librestream.com:5060"}},
+        {"mock-sip-private",
+         "mock-sip",
+         "lan",
+         "vcs-control.corp.example",
+         "vcs-control.corp.example",
+         args_sip,
+         {"vcs-control.corp.example:5060"}},
+        {"mock-sip-public",
+         "mock-sip",
+         "net",
+         "vcs-expressway.corp.example",
+         "vcs-expressway.corp.example",
+         args_sip,
+         {"vcs-expressway.corp.example:5060"}},
+        /* One certificate for every TCM and TeamLink host name. */
+        {"mock-teamlink",
+         "mock-teamlink",
+         "net",
+         NULL,
+         "wildcard.librestream.com",
+         args_teamlink,
+         {"tcm.librestream.com:443", "teamlink1.librestream.com:443",
+          "teamlink10.librestream.com:80"}},
+};
+
+static int svc_def_start(struct scen *s, const struct svc_def *d, const char *accounts)
+{
+	const char *addr = d->host ? scen_plan_addr(d->host) : NULL;
+	struct av *a;
+	int e;
+
+	if (d->host && !addr) {
+		scen_harness(s, V_ERROR, "%s: host %s is not in the lab plan", d->name, d->host);
+		return ENOENT;
+	}
+	a = svc_argv(s, d->name, d->prog);
+	if (!a)
+		return ENOMEM;
+	if (d->cert)
+		av_cert(a, s, d->cert);
+	e = d->args(s, d, a, addr, accounts);
+	if (e) {
+		scen_harness(s, V_ERROR, "%s: a host is not in the lab plan", d->name);
+		free(a);
+		return e;
+	}
+	return svc_start(s, d->name, d->role, a);
 }
 
 /* Waits, inside role's namespace, until every ADDR:PORT accepts TCP connections. */
@@ -273,27 +383,44 @@ static int wait_listening(struct scen *s, const char *role, const char *const *t
 	return ETIMEDOUT;
 }
 
+/* The readiness targets of every service in role's namespace, as addresses. */
+static size_t ready_targets(const char *role, char out[][64], size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(services); i++) {
+		if (strcmp(services[i].role, role))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(services[i].ready) && services[i].ready[k]; k++)
+			if (n < cap && !plan_target(services[i].ready[k], out[n], sizeof(out[n])))
+				n++;
+	}
+	return n;
+}
+
+static int wait_role(struct scen *s, const char *role, char *err, size_t errlen)
+{
+	char targets[16][64];
+	const char *tp[16];
+	size_t n = ready_targets(role, targets, ARRAY_SIZE(targets));
+
+	for (size_t i = 0; i < n; i++)
+		tp[i] = targets[i];
+	return n ? wait_listening(s, role, tp, n, err, errlen) : 0;
+}
+
 int scen_services_start(struct scen *s, const char *accounts)
 {
-	static const char *const net_targets[] = {"203.0.113.10:443",  "203.0.113.20:5060",
-	                                          "203.0.113.60:5060", "203.0.113.30:443",
-	                                          "203.0.113.41:443",  "203.0.113.50:80"};
-	static const char *const lan_targets[] = {"198.51.100.5:5060"};
 	char err[256];
-	int e;
+	int e = 0;
 
-	if ((e = start_oam(s, accounts)) ||
-	    (e = start_sip(s, "mock-sip", "net", "203.0.113.20", "sip.librestream.com",
-	                   accounts)) ||
-	    (e = start_sip(s, "mock-sip-private", "lan", "198.51.100.5", "vcs-control.corp.example",
-	                   accounts)) ||
-	    (e = start_sip(s, "mock-sip-public", "net", "203.0.113.60",
-	                   "vcs-expressway.corp.example", accounts)) ||
-	    (e = start_teamlink(s)))
+	for (size_t i = 0; i < ARRAY_SIZE(services) && !e; i++)
+		e = svc_def_start(s, &services[i], accounts);
+	if (e)
 		return e;
-	e = wait_listening(s, "net", net_targets, ARRAY_SIZE(net_targets), err, sizeof(err));
+	e = wait_role(s, "net", err, sizeof(err));
 	if (!e)
-		e = wait_listening(s, "lan", lan_targets, 1, err, sizeof(err));
+		e = wait_role(s, "lan", err, sizeof(err));
 	scen_reap(s);
 	if (e && !s->hverdict[0])
 		scen_harness(s, V_ERROR, "mock services did not come up: %s", err);
