@@ -97,6 +97,10 @@ const char *scen_verdict(const struct scen *s, const json_t *checks)
 
 	if (s->hverdict[0])
 		return s->hverdict;
+	/* A step the scenario depends on failed: its checks are still reported, but what they
+	 * saw is not the scenario, so it cannot pass. */
+	if (s->pverdict[0])
+		return s->pverdict;
 	json_array_foreach(checks, i, c)
 	{
 		const char *v = json_string_value(json_object_get(c, "verdict")) ?: "";

@@ -412,6 +412,12 @@ done:
 		json_object_set_new(
 		        res, "reason",
 		        json_sprintf("not applicable: capability %s not declared", missing));
+	if (s->pverdict[0]) {
+		json_object_set_new(res, "precondition",
+		                    json_pack("{s:s,s:s}", "step", s->pstep, "reason", s->preason));
+		json_object_set_new(res, "reason",
+		                    json_sprintf("step %s failed: %s", s->pstep, s->preason));
+	}
 	if (s->hverdict[0]) {
 		json_object_set_new(
 		        res, "harness",

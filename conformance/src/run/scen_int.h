@@ -62,6 +62,12 @@ struct scen {
 	int ready;
 	char sip_user[128];
 	char last_reg[32]; /* instance that saw the latest successful REGISTER of our user */
+	/* "journal:registered" count at the last baseline (scenario start, migrate, apply): a
+	 * `wait registered` is satisfied by a registration after it, even one that arrived
+	 * before the step began. */
+	json_int_t reg_base;
+	/* The first step that failed (the most severe kind wins): the scenario cannot pass. */
+	char pverdict[16], pstep[160], preason[512];
 	json_t *account;
 	json_t *steps;
 	uint64_t t0, deadline;
@@ -132,6 +138,12 @@ void scen_endpoint_stop(struct scen *s, const char *why);
 
 /* ---- steps.c ---- */
 void scen_steps_run(struct scen *s);
+/* One `wait` step (step_name as in the result's steps); 1 if what it waited for came. */
+int scen_step_wait(struct scen *s, const struct conform_step *st, const char *step_name);
+/* Records that a step the scenario depends on failed: verdict V_FAIL (the endpoint did not do
+ * it) or V_ERROR (the lab or harness failed); the most severe, then the first, is kept. */
+void scen_precondition(struct scen *s, const char *step, const char *verdict, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* ---- judge.c ---- */
 /* Judges the scenario over its captures and journals; returns the checks (new reference). */

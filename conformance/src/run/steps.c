@@ -8,6 +8,7 @@
 #include "onsight/log.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,35 +21,72 @@ static int wait_count(struct scen *s, const char *ev, json_int_t above, double s
 	return ok;
 }
 
+void scen_precondition(struct scen *s, const char *step, const char *verdict, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->pverdict[0] && (strcmp(verdict, V_ERROR) || !strcmp(s->pverdict, V_ERROR)))
+		return;
+	snprintf(s->pverdict, sizeof(s->pverdict), "%s", verdict);
+	snprintf(s->pstep, sizeof(s->pstep), "%s", step);
+	va_start(ap, fmt);
+	vsnprintf(s->preason, sizeof(s->preason), fmt, ap);
+	va_end(ap);
+}
+
+/* A step cut short because the harness already failed (a service died, the lab broke) is the
+ * harness's error, not the endpoint's failure. */
+static const char *step_failure(const struct scen *s)
+{
+	return !strcmp(s->hverdict, V_ERROR) || scen_interrupted ? V_ERROR : V_FAIL;
+}
+
 struct wait_arg {
 	const char *ev;
-	json_int_t seen, journal_seen; /* counts when the step began */
+	json_int_t seen; /* status lines `ev` when the step began */
 };
 
 /* A new `ev` status line. An endpoint without status output is seen registering in
- * mock-sip's journal. One that writes status lines is judged by its own: the server's 200
- * can still be on its way to the endpoint when the journal shows it (held by a proxy, say). */
+ * mock-sip's journal: a successful REGISTER of its user since the last baseline (scenario
+ * start, migrate, apply), even one that came before this step began (the 200 to a
+ * registration that readiness saw the start of). One that writes status lines is judged by
+ * its own: the server's 200 can still be on its way to the endpoint when the journal shows it
+ * (held by a proxy, say). */
 static int pred_wait(struct scen *s, const void *arg)
 {
 	const struct wait_arg *w = arg;
 
 	return scen_counted(s, w->ev) > w->seen ||
 	        (!strcmp(w->ev, "registered") && scen_counted(s, "status:any") == 0 &&
-	         scen_counted(s, "journal:registered") > w->journal_seen);
+	         scen_counted(s, "journal:registered") > s->reg_base);
 }
 
-static void step_wait(struct scen *s, const struct conform_step *st, const char *name)
+int scen_step_wait(struct scen *s, const struct conform_step *st, const char *name)
 {
 	struct wait_arg w = {.ev = st->event ? st->event : "registered"};
 	uint64_t t = scen_now_ms();
 
-	scen_read_tails(s); /* what the services wrote before this step belongs to earlier ones */
+	scen_read_tails(s); /* status lines before this step belong to earlier ones */
 	w.seen = scen_counted(s, w.ev);
-	w.journal_seen = scen_counted(s, "journal:registered");
-	if (scen_wait_for(s, pred_wait, &w, (uint64_t)(st->timeout_s * 1000)))
+	if (scen_wait_for(s, pred_wait, &w, (uint64_t)(st->timeout_s * 1000))) {
 		scen_step_log(s, name, "ok after %.2f s", (double)(scen_now_ms() - t) / 1000.0);
+		return 1;
+	}
+	scen_step_log(s, name, "no %s within %.0f s", w.ev, st->timeout_s);
+	if (!strcmp(step_failure(s), V_ERROR))
+		scen_precondition(s, name, V_ERROR, "no %s: the wait ended early: %s", w.ev,
+		                  s->hreason);
 	else
-		scen_step_log(s, name, "no %s within %.0f s", w.ev, st->timeout_s);
+		scen_precondition(s, name, V_FAIL, "no %s within %.0f s", w.ev, st->timeout_s);
+	return 0;
+}
+
+/* Registrations before a change of network or firewall do not satisfy a later wait: the
+ * baseline is taken just before the change, so none made after it is missed. */
+static void set_baseline(struct scen *s)
+{
+	scen_read_tails(s);
+	s->reg_base = scen_counted(s, "journal:registered");
 }
 
 static void step_call_in(struct scen *s, const struct conform_step *st, const char *name)
@@ -63,6 +101,8 @@ static void step_call_in(struct scen *s, const struct conform_step *st, const ch
 	}
 	if (!v) {
 		scen_step_log(s, name, "skipped: the endpoint is registered with no SIP server");
+		scen_precondition(s, name, step_failure(s),
+		                  "the endpoint is registered with no SIP server to call it");
 		return;
 	}
 	json_int_t ended = scen_counted(s, "call.end"), answered = scen_counted(s, "call.answered");
@@ -71,6 +111,9 @@ static void step_call_in(struct scen *s, const struct conform_step *st, const ch
 	if (!ans || !json_is_true(json_object_get(ans, "ok"))) {
 		char *dump = ans ? json_dumps(ans, JSON_COMPACT) : NULL;
 		scen_step_log(s, name, "%s refused the call: %s", v->name, dump ? dump : err);
+		/* No answer at all is the control socket failing; an answer is mock-sip's. */
+		scen_precondition(s, name, ans ? step_failure(s) : V_ERROR,
+		                  "%s refused the call: %s", v->name, dump ? dump : err);
 		free(dump);
 		json_decref(ans);
 		return;
@@ -79,6 +122,10 @@ static void step_call_in(struct scen *s, const struct conform_step *st, const ch
 	int ok = wait_count(s, "call.answered", answered, st->timeout_s);
 	if (!ok) {
 		scen_step_log(s, name, "not answered within %.0f s", st->timeout_s);
+		scen_precondition(s, name, step_failure(s),
+		                  "the call from %s was not answered "
+		                  "within %.0f s",
+		                  v->name, st->timeout_s);
 		return;
 	}
 	ok = wait_count(s, "call.end", ended, st->seconds + 5);
@@ -96,12 +143,18 @@ static void step_call_out(struct scen *s, const struct conform_step *st, const c
 	}
 	if (!s->last_reg[0] && !scen_counted(s, "registered")) {
 		scen_step_log(s, name, "skipped: the endpoint is registered with no SIP server");
+		scen_precondition(s, name, step_failure(s),
+		                  "the endpoint is registered with no SIP server to call through");
 		return;
 	}
 	/* The endpoint places the call itself ({call_uri} on its command line). */
 	int ok = wait_count(s, "call.end", ended, st->timeout_s + st->seconds + 10);
 	scen_step_log(s, name, ok ? "a call was placed and ended" : "no call seen within %.0f s",
 	              st->timeout_s + st->seconds + 10);
+	if (!ok)
+		scen_precondition(s, name, step_failure(s),
+		                  "no call from the endpoint reached the peer within %.0f s",
+		                  st->timeout_s + st->seconds + 10);
 }
 
 static void step_hangup(struct scen *s, const char *name)
@@ -135,7 +188,7 @@ void scen_steps_run(struct scen *s)
 		s->cur_step = st->do_name;
 		switch (st->kind) {
 		case CONFORM_STEP_WAIT:
-			step_wait(s, st, name);
+			scen_step_wait(s, st, name);
 			break;
 		case CONFORM_STEP_CALL_IN:
 			step_call_in(s, st, name);
@@ -147,15 +200,23 @@ void scen_steps_run(struct scen *s)
 			step_hangup(s, name);
 			break;
 		case CONFORM_STEP_MIGRATE:
+			set_baseline(s);
 			e = fwlab_migrate(s->lab, st->to);
-			if (e)
+			if (e) {
 				scen_harness(s, V_ERROR, "migrate %s: %s", st->to, strerror(e));
+				scen_precondition(s, name, V_ERROR, "migrate %s: %s", st->to,
+				                  strerror(e));
+			}
 			scen_step_log(s, name, e ? "failed: %s" : "done", strerror(e));
 			break;
 		case CONFORM_STEP_APPLY:
+			set_baseline(s);
 			e = fwlab_apply(s->lab, st->profile, err, sizeof(err));
-			if (e)
+			if (e) {
 				scen_harness(s, V_ERROR, "apply %s: %s", st->profile, err);
+				scen_precondition(s, name, V_ERROR, "apply %s: %s", st->profile,
+				                  err);
+			}
 			scen_step_log(s, name, e ? "failed: %s" : "done", err);
 			break;
 		case CONFORM_STEP_SLEEP:

@@ -88,9 +88,7 @@ static void on_journal(struct scen *s, const struct tail *t, const char *line)
 		         json_string_value(json_object_get(j, "state")) ?: "?");
 		scen_count(s, key);
 	}
-	if (adapter_ready_kind(s->sp->ad) == READY_JOURNAL &&
-	    !strcmp(svc, adapter_ready_pattern(s->sp->ad)) &&
-	    !strcmp(ev, adapter_ready_event(s->sp->ad)))
+	if (adapter_ready_journal_match(s->sp->ad, j))
 		s->ready = 1;
 out:
 	json_decref(j);
