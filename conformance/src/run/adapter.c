@@ -532,6 +532,8 @@ static int parse_ready(struct adapter *a, const json_t *r, const char *name, cha
 		err_set(err, errlen, "%s: $.ready: give either \"stdout\" or \"journal\"", name);
 		return EINVAL;
 	}
+	if ((ev || fi) && !jo)
+		goto bad;
 	if (to &&
 	    (!json_is_integer(to) || json_integer_value(to) < 1 || json_integer_value(to) > 300)) {
 		err_set(err, errlen, "%s: $.ready.timeout_s: an integer from 1 to 300", name);
@@ -580,8 +582,6 @@ static int parse_ready(struct adapter *a, const json_t *r, const char *name, cha
 		if (!a->ready_pattern || !a->ready_event)
 			return ENOMEM;
 		a->ready = READY_JOURNAL;
-	} else if (ev || fi) {
-		goto bad;
 	}
 	return 0;
 bad:
