@@ -14,7 +14,7 @@
 #include "hosts.h"
 
 #define HOSTS_FILE_MAX (1u << 20) /* largest hosts.json read */
-#define HOSTS_FILE_ENTRIES 1024 /* most hosts a plan may name */
+#define HOSTS_FILE_ENTRIES 1024u /* most hosts a plan may name */
 
 int conform_hosts_add(struct conform_timeline *t, const char *name, const char *addr)
 {
