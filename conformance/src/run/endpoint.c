@@ -71,69 +71,104 @@ const char *scen_cfg_str(const json_t *acc, const char *a, const char *b, const 
 	return json_string_value(j);
 }
 
+/* The storage behind a scenario's adapter placeholders. */
+struct ep_values {
+	char work[PATH_MAX], pwfile[PATH_MAX], events[PATH_MAX], keylog[PATH_MAX], ca[PATH_MAX];
+	char proxy[300], server[300], domain[128], after[32], hold[32];
+};
+
+/* "HOST:PORT" of an account's {"host", "port"} object into out ("" when it is none). */
+static void host_port(const json_t *hp, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (json_is_object(hp))
+		snprintf(out, len, "%s:%d", json_string_value(json_object_get(hp, "host")) ?: "",
+		         (int)json_integer_value(json_object_get(hp, "port")));
+}
+
+/* Fills the placeholders from the scenario and its account; writes the password file. */
+static int ep_vars(struct scen *s, struct ep_values *b, struct adapter_vars *v)
+{
+	const json_t *acc = s->account, *cfg = json_object_get(acc, "config");
+	const json_t *lab = conform_scenario_lab(s->sp->sc);
+	const char *start = json_string_value(json_object_get(lab, "start")) ?: "inside";
+	const char *pw = json_string_value(json_object_get(acc, "password")) ?: "";
+	const char *sip_uri = scen_cfg_str(acc, "user", "sip_uri", NULL);
+	const char *at = sip_uri ? strchr(sip_uri, '@') : NULL;
+	char pwline[512];
+	int e;
+
+	scen_pathf(b->work, sizeof(b->work), "%s/endpoint", s->dir);
+	mkdir(b->work, 0700);
+	scen_pathf(b->pwfile, sizeof(b->pwfile), "%s/password", b->work);
+	scen_pathf(b->events, sizeof(b->events), "%s/endpoint.jsonl", s->dir);
+	scen_pathf(b->keylog, sizeof(b->keylog), "%s/keys/endpoint.keys", s->dir);
+	scen_pathf(b->ca, sizeof(b->ca), "%s/ca.pem", s->sp->certs);
+	snprintf(pwline, sizeof(pwline), "%s\n", pw);
+	if ((e = scen_write_text(b->pwfile, pwline, 0600))) {
+		scen_harness(s, V_ERROR, "%s: %s", b->pwfile, strerror(e));
+		return e;
+	}
+	/* The device's web proxy setting only makes sense on the LAN that has the proxy. */
+	host_port(!strcmp(start, "inside")
+	                  ? json_object_get(json_object_get(cfg, "teamlink"), "proxy")
+	                  : NULL,
+	          b->proxy, sizeof(b->proxy));
+	host_port(json_object_get(json_object_get(cfg, "sip"), "public"), b->server,
+	          sizeof(b->server));
+	snprintf(b->domain, sizeof(b->domain), "%s", at ? at + 1 : "");
+	snprintf(b->after, sizeof(b->after), "%.0f", call_after(s->sp->sc));
+	snprintf(b->hold, sizeof(b->hold), "%.0f", call_hold(s->sp->sc));
+	v->oam_url = "https://onsight.librestream.com";
+	v->username = json_string_value(json_object_get(acc, "username"));
+	v->password = pw;
+	v->password_file = b->pwfile;
+	v->ca_file = b->ca;
+	v->proxy = b->proxy;
+	v->workdir = b->work;
+	v->call_uri = call_uri(s->sp->sc);
+	v->call_after = v->call_uri ? b->after : NULL;
+	v->call_hold = v->call_uri ? b->hold : NULL;
+	v->events = b->events;
+	v->keylog = b->keylog;
+	v->sip_uri = sip_uri;
+	v->sip_user = scen_cfg_str(acc, "sip", "auth_user", NULL);
+	v->sip_password = scen_cfg_str(acc, "sip", "auth_password", NULL);
+	v->sip_domain = b->domain;
+	v->sip_server = b->server;
+	v->sip_transport = scen_cfg_str(acc, "sip", "transport", NULL);
+	v->fault = s->sp->fault;
+	return 0;
+}
+
+/* endpoint.cmdline: the exact command line, for whoever debugs the adapter. */
+static void write_cmdline(const struct scen *s, char *const *argv)
+{
+	char cmd[PATH_MAX], cpath[PATH_MAX];
+	size_t used = 0;
+
+	for (size_t i = 0; argv[i] && used < sizeof(cmd) - 2; i++)
+		used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%s%s", i ? " " : "",
+		                         argv[i]);
+	scen_pathf(cpath, sizeof(cpath), "%s/endpoint.cmdline", s->dir);
+	strcat(cmd, "\n");
+	if (scen_write_text(cpath, cmd, 0644))
+		log_warnx("%s: cannot write", cpath);
+}
+
 int scen_endpoint_start(struct scen *s)
 {
 	const struct adapter *ad = s->sp->ad;
 	struct adapter_vars v = {0};
-	char work[PATH_MAX], pwfile[PATH_MAX], events[PATH_MAX], keylog[PATH_MAX], ca[PATH_MAX];
-	char proxy[300] = "", server[300] = "", domain[128] = "", after[32], err[512];
+	struct ep_values *b = calloc(1, sizeof(*b));
+	char err[512];
 	char **argv = NULL, **env = NULL;
 	int pfd[2] = {-1, -1}, errfd = -1, e;
-	const json_t *acc = s->account, *lab = conform_scenario_lab(s->sp->sc);
-	const char *start = json_string_value(json_object_get(lab, "start")) ?: "inside";
 
-	scen_pathf(work, sizeof(work), "%s/endpoint", s->dir);
-	mkdir(work, 0700);
-	scen_pathf(pwfile, sizeof(pwfile), "%s/password", work);
-	scen_pathf(events, sizeof(events), "%s/endpoint.jsonl", s->dir);
-	scen_pathf(keylog, sizeof(keylog), "%s/keys/endpoint.keys", s->dir);
-	scen_pathf(ca, sizeof(ca), "%s/ca.pem", s->sp->certs);
-	const char *pw = json_string_value(json_object_get(acc, "password")) ?: "";
-	char pwline[512];
-	snprintf(pwline, sizeof(pwline), "%s\n", pw);
-	if ((e = scen_write_text(pwfile, pwline, 0600))) {
-		scen_harness(s, V_ERROR, "%s: %s", pwfile, strerror(e));
-		return e;
-	}
-	const json_t *px = json_object_get(
-	        json_object_get(json_object_get(acc, "config"), "teamlink"), "proxy");
-	/* The device's web proxy setting only makes sense on the LAN that has the proxy. */
-	if (json_is_object(px) && !strcmp(start, "inside"))
-		snprintf(proxy, sizeof(proxy), "%s:%d",
-		         json_string_value(json_object_get(px, "host")) ?: "",
-		         (int)json_integer_value(json_object_get(px, "port")));
-	const char *sip_uri = scen_cfg_str(acc, "user", "sip_uri", NULL);
-	const char *at = sip_uri ? strchr(sip_uri, '@') : NULL;
-	if (at)
-		snprintf(domain, sizeof(domain), "%s", at + 1);
-	const json_t *pub =
-	        json_object_get(json_object_get(json_object_get(acc, "config"), "sip"), "public");
-	if (json_is_object(pub))
-		snprintf(server, sizeof(server), "%s:%d",
-		         json_string_value(json_object_get(pub, "host")) ?: "",
-		         (int)json_integer_value(json_object_get(pub, "port")));
-	char hold[32];
-	snprintf(after, sizeof(after), "%.0f", call_after(s->sp->sc));
-	snprintf(hold, sizeof(hold), "%.0f", call_hold(s->sp->sc));
-	v.oam_url = "https://onsight.librestream.com";
-	v.username = json_string_value(json_object_get(acc, "username"));
-	v.password = pw;
-	v.password_file = pwfile;
-	v.ca_file = ca;
-	v.proxy = proxy;
-	v.workdir = work;
-	v.call_uri = call_uri(s->sp->sc);
-	v.call_after = v.call_uri ? after : NULL;
-	v.call_hold = v.call_uri ? hold : NULL;
-	v.events = events;
-	v.keylog = keylog;
-	v.sip_uri = sip_uri;
-	v.sip_user = scen_cfg_str(acc, "sip", "auth_user", NULL);
-	v.sip_password = scen_cfg_str(acc, "sip", "auth_password", NULL);
-	v.sip_domain = domain;
-	v.sip_server = server;
-	v.sip_transport = scen_cfg_str(acc, "sip", "transport", NULL);
-	v.fault = s->sp->fault;
+	if (!b)
+		return ENOMEM;
+	if ((e = ep_vars(s, b, &v)))
+		goto out;
 	if ((e = adapter_write_files(ad, &v, err, sizeof(err))) ||
 	    (e = adapter_argv(ad, &v, &argv, err, sizeof(err))) ||
 	    (e = adapter_envv(ad, &v, &env, err, sizeof(err)))) {
@@ -143,18 +178,7 @@ int scen_endpoint_start(struct scen *s)
 	/* fwlab_spawn passes our environment on: the adapter's variables go there. */
 	for (size_t i = 0; env[i]; i++)
 		putenv(env[i]);
-	{
-		char cmd[PATH_MAX];
-		size_t used = 0;
-		for (size_t i = 0; argv[i] && used < sizeof(cmd) - 2; i++)
-			used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%s%s",
-			                         i ? " " : "", argv[i]);
-		char cpath[PATH_MAX];
-		scen_pathf(cpath, sizeof(cpath), "%s/endpoint.cmdline", s->dir);
-		strcat(cmd, "\n");
-		if (scen_write_text(cpath, cmd, 0644))
-			log_warnx("%s: cannot write", cpath);
-	}
+	write_cmdline(s, argv);
 	if (pipe2(pfd, O_CLOEXEC)) {
 		e = errno;
 		scen_harness(s, V_ERROR, "pipe: %s", strerror(e));
@@ -182,6 +206,7 @@ out:
 	adapter_strv_free(argv);
 	/* putenv keeps the strings: they live as long as this (job) process. */
 	free(env);
+	free(b);
 	return e;
 }
 

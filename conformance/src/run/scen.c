@@ -329,86 +329,74 @@ down:
 	s->lab = NULL;
 }
 
-json_t *scen_run(const struct scen_spec *sp)
+/* The scenario's folder (emptied: a rerun into the same --out must not show the last run's
+ * files), its scratch folder, and the address plan its lab is built from: the judge (and a
+ * later `analyze`) names the addresses in the evidence with it. */
+static int prepare_folders(struct scen *s, json_t *art)
 {
-	struct scen *s = calloc(1, sizeof(*s));
-	const struct conform_scenario *sc = sp->sc;
-	json_t *res = NULL, *art = json_array(), *checks = NULL;
-	char accounts[PATH_MAX], err[512], missing[32], keys[PATH_MAX];
-	uint64_t started = scen_now_ms();
-	int ran = 0, e;
+	char path[PATH_MAX];
+	int e;
 
-	if (!s || !art)
-		goto oom;
-	s->sp = sp;
-	s->ep_out = s->ep_logfd = s->ino = -1;
-	s->counts = json_object();
-	s->steps = json_array();
-	scen_pathf(s->dir, sizeof(s->dir), "%s/%s", sp->outdir, sp->dir);
-	scen_pathf(s->rundir, sizeof(s->rundir), RUNDIR_DIR "/" RUNDIR_NAME "%s", sp->prefix);
-	scen_pathf(keys, sizeof(keys), "%s/keys", s->dir);
-	/* A rerun into the same --out must not show the last run's files. */
+	scen_pathf(s->dir, sizeof(s->dir), "%s/%s", s->sp->outdir, s->sp->dir);
+	scen_pathf(s->rundir, sizeof(s->rundir), RUNDIR_DIR "/" RUNDIR_NAME "%s", s->sp->prefix);
 	scen_rm_tree(s->dir);
 	mkdir(s->dir, 0755);
-	mkdir(keys, 0755);
+	scen_pathf(path, sizeof(path), "%s/keys", s->dir);
+	mkdir(path, 0755);
 	mkdir(s->rundir, 0700);
-	setup_sigs();
-	/* The address plan this run's lab is built from: the judge (and a later `analyze`) names
-	 * the addresses in the evidence with it. */
-	scen_pathf(err, sizeof(err), "%s/hosts.json", s->dir);
-	if ((e = hosts_plan_write(err, NULL))) {
-		scen_harness(s, V_ERROR, "%s: %s", err, strerror(e));
-		goto done;
+	scen_pathf(path, sizeof(path), "%s/hosts.json", s->dir);
+	if ((e = hosts_plan_write(path, NULL))) {
+		scen_harness(s, V_ERROR, "%s: %s", path, strerror(e));
+		return e;
 	}
 	json_array_append_new(
 	        art,
 	        json_pack("{s:s,s:s,s:s}", "kind", "plan", "name", "hosts", "path", "hosts.json"));
-	if (caps_missing(s, missing, sizeof(missing))) {
-		/* Judged without running: every check is n/a with the reason. */
-		checks = scen_judge(s, art, 0);
-		goto done;
-	}
-	scen_pathf(accounts, sizeof(accounts), "%s/accounts.json", s->dir);
-	if (scen_write_accounts(sp->accounts, conform_scenario_account(sc),
+	return 0;
+}
+
+/* The account file the mock services read, and the watches the waits need. */
+static int prepare_run(struct scen *s, char *accounts, size_t len)
+{
+	const struct conform_scenario *sc = s->sp->sc;
+	char err[512], lp[PATH_MAX];
+
+	scen_pathf(accounts, len, "%s/accounts.json", s->dir);
+	if (scen_write_accounts(s->sp->accounts, conform_scenario_account(sc),
 	                        json_object_get(conform_scenario_lab(sc), "config"), accounts,
 	                        &s->account, err, sizeof(err))) {
 		scen_harness(s, V_ERROR, "%s", err);
-		goto done;
+		return EINVAL;
 	}
 	snprintf(s->sip_user, sizeof(s->sip_user), "%s",
 	         scen_cfg_str(s->account, "sip", "auth_user", NULL) ?: "");
 	s->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->ino >= 0)
 		inotify_add_watch(s->ino, s->dir, IN_MODIFY);
-	{
-		char lp[PATH_MAX];
-		scen_pathf(lp, sizeof(lp), "%s/endpoint.log", s->dir);
-		s->ep_logfd = open(lp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	}
-	lab_phase(s, art, accounts);
-	ran = 1;
-	add_journal_artifacts(s, art);
-	if (strcmp(s->hverdict, V_ERROR) && strcmp(s->hverdict, V_NOT_STARTED))
-		checks = scen_judge(s, art, 1);
-done:
-	if (!checks)
-		checks = json_array();
-	json_array_append_new(art,
-	                      json_pack("{s:s,s:s,s:s}", "kind", "timeline", "name", "timeline",
-	                                "path", "timeline.json"));
+	scen_pathf(lp, sizeof(lp), "%s/endpoint.log", s->dir);
+	s->ep_logfd = open(lp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	return 0;
+}
+
+/* The scenario result (see conformance/README.md); takes checks. missing: the capability
+ * that kept the scenario from running, or NULL. */
+static json_t *result(struct scen *s, json_t *checks, json_t *art, double secs, const char *missing)
+{
+	const struct conform_scenario *sc = s->sp->sc;
+	json_t *res;
+
 	res = json_pack("{s:s,s:s,s:s,s:o,s:s,s:f,s:o,s:o}", "id", conform_scenario_id(sc), "title",
 	                conform_scenario_title(sc) ?: "", "verdict", scen_verdict(s, checks),
-	                "note", json_array(), "dir", sp->dir, "duration_s",
-	                (double)(scen_now_ms() - started) / 1000.0, "checks", checks, "steps",
-	                s->steps ? json_incref(s->steps) : json_array());
+	                "note", json_array(), "dir", s->sp->dir, "duration_s", secs, "checks",
+	                checks, "steps", s->steps ? json_incref(s->steps) : json_array());
 	if (!res)
-		goto oom;
+		return NULL;
 	for (const char *const *n = conform_scenario_note(sc); n && *n; n++)
 		json_array_append_new(json_object_get(res, "note"), json_string(*n));
 	json_object_set(res, "artifacts", art);
-	if (sp->fault)
-		json_object_set_new(res, "fault", json_string(sp->fault));
-	if (!ran)
+	if (s->sp->fault)
+		json_object_set_new(res, "fault", json_string(s->sp->fault));
+	if (missing)
 		json_object_set_new(
 		        res, "reason",
 		        json_sprintf("not applicable: capability %s not declared", missing));
@@ -424,28 +412,75 @@ done:
 		        json_pack("{s:s,s:s}", "verdict", s->hverdict, "reason", s->hreason));
 		json_object_set_new(res, "reason", json_string(s->hreason));
 	}
-	goto out;
+	return res;
+}
+
+static void scen_free(struct scen *s)
+{
+	if (!s)
+		return;
+	if (s->ep_out >= 0)
+		close(s->ep_out);
+	if (s->ep_logfd >= 0)
+		close(s->ep_logfd);
+	if (s->ino >= 0)
+		close(s->ino);
+	json_decref(s->counts);
+	json_decref(s->steps);
+	json_decref(s->account);
+	for (size_t i = 0; i < s->nsvc; i++)
+		if (s->svc[i].ctl[0])
+			unlink(s->svc[i].ctl);
+	if (s->rundir[0])
+		rmdir(s->rundir);
+	free(s);
+}
+
+json_t *scen_run(const struct scen_spec *sp)
+{
+	struct scen *s = calloc(1, sizeof(*s));
+	const struct conform_scenario *sc = sp->sc;
+	json_t *res = NULL, *art = json_array(), *checks = NULL;
+	char accounts[PATH_MAX], missing[32] = "";
+	uint64_t started = scen_now_ms();
+	int ran = 0;
+
+	if (!s || !art)
+		goto oom;
+	s->sp = sp;
+	s->ep_out = s->ep_logfd = s->ino = -1;
+	s->counts = json_object();
+	s->steps = json_array();
+	setup_sigs();
+	if (prepare_folders(s, art))
+		goto done;
+	if (caps_missing(s, missing, sizeof(missing))) {
+		/* Judged without running: every check is n/a with the reason. */
+		checks = scen_judge(s, art, 0);
+		goto done;
+	}
+	if (prepare_run(s, accounts, sizeof(accounts)))
+		goto done;
+	lab_phase(s, art, accounts);
+	ran = 1;
+	add_journal_artifacts(s, art);
+	if (strcmp(s->hverdict, V_ERROR) && strcmp(s->hverdict, V_NOT_STARTED))
+		checks = scen_judge(s, art, 1);
+done:
+	json_array_append_new(art,
+	                      json_pack("{s:s,s:s,s:s}", "kind", "timeline", "name", "timeline",
+	                                "path", "timeline.json"));
+	res = result(s, checks ? checks : json_array(), art,
+	             (double)(scen_now_ms() - started) / 1000.0,
+	             !ran && !s->hverdict[0] ? missing : NULL);
+	if (res)
+		goto out;
 oom:
 	res = json_pack("{s:s,s:s,s:s,s:{s:s,s:s}}", "id", conform_scenario_id(sc), "dir", sp->dir,
 	                "verdict", V_ERROR, "harness", "verdict", V_ERROR, "reason",
 	                "out of memory");
 out:
-	if (s) {
-		if (s->ep_out >= 0)
-			close(s->ep_out);
-		if (s->ep_logfd >= 0)
-			close(s->ep_logfd);
-		if (s->ino >= 0)
-			close(s->ino);
-		json_decref(s->counts);
-		json_decref(s->steps);
-		json_decref(s->account);
-		for (size_t i = 0; i < s->nsvc; i++)
-			if (s->svc[i].ctl[0])
-				unlink(s->svc[i].ctl);
-		rmdir(s->rundir);
-		free(s);
-	}
+	scen_free(s);
 	json_decref(art);
 	return res;
 }
