@@ -43,6 +43,17 @@ run_t 0 quiet quiet T-stop T-stop2
 for f in ep fw-lan fw-wan proxy; do
   ls "$work/quiet/T-stop/$f".pcap* >/dev/null 2>&1 || bad "quiet: no $f capture"
 done
+# Every scenario folder holds the lab plan, the same as `mock-firewall plan --json`.
+mf=$(dirname "$bin")/../mock-firewall/mock-firewall
+"$mf" plan --json >"$work/plan.json" || bad "mock-firewall plan --json: exit $?"
+python3 - "$work/plan.json" "$work/quiet/T-stop/hosts.json" <<'PY' || bad "quiet: hosts.json is not the lab plan"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+names = {h["name"]: h["addr"] for h in a["hosts"]}
+sys.exit(0 if a == b and a["format"] == "onsight-lab/hosts/1"
+         and names.get("endpoint-inside") == "198.51.100.10"
+         and names.get("endpoint-outside") == "192.0.2.10" else 1)
+PY
 # No pass without its preconditions: the quiet endpoint never registers, so the scenario
 # fails naming the wait, though its one check (nothing forbidden seen) passes.
 run_t 1 nowait quiet T-wait
