@@ -1,4 +1,4 @@
-/* mock-firewall - the network lab's command line (DESIGN §2, docs/man/mock-firewall.1).
+/* mock-firewall - the network lab's command line (docs/man/mock-firewall.1, docs/lab.md).
  * A thin layer over fwlab.h: every command is one function of the name table below. */
 #define LOG_TAG "main"
 #include "fwlab.h"

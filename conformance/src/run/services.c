@@ -113,6 +113,7 @@ static int svc_start(struct scen *s, const char *name, const char *role, struct 
 	return e;
 }
 
+/* Built once: a scenario runs on one thread of its own process. */
 const char *scen_plan_addr(const char *name)
 {
 	static struct lab_host plan[HOSTS_MAX];
@@ -383,29 +384,27 @@ static int wait_listening(struct scen *s, const char *role, const char *const *t
 	return ETIMEDOUT;
 }
 
-/* The readiness targets of every service in role's namespace, as addresses. */
-static size_t ready_targets(const char *role, char out[][64], size_t cap)
+/* Waits until the readiness targets of every service in role's namespace listen. */
+static int wait_role(struct scen *s, const char *role, char *err, size_t errlen)
 {
+	char targets[16][64];
+	const char *tp[16];
 	size_t n = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(services); i++) {
 		if (strcmp(services[i].role, role))
 			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(services[i].ready) && services[i].ready[k]; k++)
-			if (n < cap && !plan_target(services[i].ready[k], out[n], sizeof(out[n])))
-				n++;
+		for (size_t k = 0; k < ARRAY_SIZE(services[i].ready) && services[i].ready[k]; k++) {
+			if (n == ARRAY_SIZE(targets) ||
+			    plan_target(services[i].ready[k], targets[n], sizeof(targets[n]))) {
+				snprintf(err, errlen, "%s: readiness target %s not in the lab plan",
+				         services[i].name, services[i].ready[k]);
+				return ENOENT;
+			}
+			tp[n] = targets[n];
+			n++;
+		}
 	}
-	return n;
-}
-
-static int wait_role(struct scen *s, const char *role, char *err, size_t errlen)
-{
-	char targets[16][64];
-	const char *tp[16];
-	size_t n = ready_targets(role, targets, ARRAY_SIZE(targets));
-
-	for (size_t i = 0; i < n; i++)
-		tp[i] = targets[i];
 	return n ? wait_listening(s, role, tp, n, err, errlen) : 0;
 }
 
