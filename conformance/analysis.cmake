@@ -6,7 +6,9 @@ file(GLOB conform_analysis_src CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/src/a
 add_library(conform-analysis STATIC ${conform_analysis_src})
 target_include_directories(conform-analysis PUBLIC ${CMAKE_CURRENT_LIST_DIR}/include
                            PRIVATE ${CMAKE_CURRENT_LIST_DIR}/src/analysis)
-target_link_libraries(conform-analysis PUBLIC onsight-common PkgConfig::JANSSON PkgConfig::PCAP)
+# labplan (mock-firewall/src/hosts.c): the lab address plan, the one table shared with the lab.
+target_link_libraries(conform-analysis PUBLIC onsight-common labplan PkgConfig::JANSSON
+                      PkgConfig::PCAP)
 if(ONSIGHT_FUZZ)
   # coverage for the harnesses: the decoders live in this library, not in the harness
   target_compile_options(conform-analysis PRIVATE -fsanitize=fuzzer-no-link)

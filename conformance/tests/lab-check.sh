@@ -3,7 +3,8 @@
 # needs root). Skips (exit 77, reported by CTest as skipped) with the reason when namespaces
 # cannot be created here.
 #   1. harness faults with small test scenarios (tests/lab-scenarios) and test adapters
-#      (tests/lab-adapters): a well-behaved endpoint passes with --jobs 2; a crashing one
+#      (tests/lab-adapters): a well-behaved endpoint passes with --jobs 2, and fails a scenario
+#      whose `wait registered` step it never satisfies (the step named); a crashing one
 #      and a hanging one FAIL with the reason; a missing program exits 4; a mock service that
 #      dies is an ERROR (exit 3); --shard 1/2 and 2/2 merge back into one run;
 #   2. SIGINT tears the lab down; after SIGKILL `onsight-conform gc` removes it;
@@ -42,6 +43,29 @@ run_t 0 quiet quiet T-stop T-stop2
 for f in ep fw-lan fw-wan proxy; do
   ls "$work/quiet/T-stop/$f".pcap* >/dev/null 2>&1 || bad "quiet: no $f capture"
 done
+# Every scenario folder holds the lab plan, the same as `mock-firewall plan --json`.
+mf=$(dirname "$bin")/../mock-firewall/mock-firewall
+"$mf" plan --json >"$work/plan.json" || bad "mock-firewall plan --json: exit $?"
+python3 - "$work/plan.json" "$work/quiet/T-stop/hosts.json" <<'PY' || bad "quiet: hosts.json is not the lab plan"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+names = {h["name"]: h["addr"] for h in a["hosts"]}
+sys.exit(0 if a == b and a["format"] == "onsight-lab/hosts/1"
+         and names.get("endpoint-inside") == "198.51.100.10"
+         and names.get("endpoint-outside") == "192.0.2.10" else 1)
+PY
+# No pass without its preconditions: the quiet endpoint never registers, so the scenario
+# fails naming the wait, though its one check (nothing forbidden seen) passes.
+run_t 1 nowait quiet T-wait
+python3 - "$work/nowait/results.json" <<'PY' || bad "nowait: $(verdict "$work/nowait/results.json" T-wait)"
+import json, sys
+s = json.load(open(sys.argv[1]))["scenarios"][0]
+p = s.get("precondition") or {}
+ok = (s["verdict"] == "fail" and p.get("step") == "1 wait registered"
+      and "no registered within 2 s" in p.get("reason", "")
+      and [c["verdict"] for c in s["checks"]] == ["pass"])
+sys.exit(0 if ok else 1)
+PY
 run_t 1 crash crash T-stop
 case $(verdict "$work/crash/results.json" T-stop) in
   "fail|the endpoint crashed"*) ;; *) bad "crash: $(verdict "$work/crash/results.json" T-stop)" ;; esac

@@ -55,9 +55,54 @@ START_TEST(test_adapter_shipped_files_parse)
 			ck_assert(adapter_ready_kind(a) == READY_JOURNAL);
 			ck_assert_str_eq(adapter_ready_pattern(a), "mock-sip");
 			ck_assert_str_eq(adapter_ready_event(a), "register");
+			/* Ready at the registration's 200, not at its 401 challenge. */
+			json_t *ok = json_pack("{s:s,s:s,s:s}", "service", "mock-sip", "event",
+			                       "register", "result", "ok");
+			json_t *ch = json_pack("{s:s,s:s,s:s}", "service", "mock-sip", "event",
+			                       "register", "result", "challenge");
+			ck_assert(adapter_ready_journal_match(a, ok));
+			ck_assert(!adapter_ready_journal_match(a, ch));
+			json_decref(ok);
+			json_decref(ch);
 		}
 		adapter_free(a);
 	}
+}
+END_TEST
+
+START_TEST(test_adapter_ready_fields_must_all_match)
+{
+	struct adapter *a = parse_ok("{\"name\":\"x\",\"command\":[\"ep\"],\"ready\":{"
+	                             "\"journal\":\"mock-sip\",\"event\":\"register\","
+	                             "\"fields\":{\"result\":\"ok\",\"status\":200}}}");
+	json_t *ev = json_pack("{s:s,s:s,s:s,s:i}", "service", "mock-sip", "event", "register",
+	                       "result", "ok", "status", 200);
+
+	ck_assert(adapter_ready_journal_match(a, ev));
+	json_object_set_new(ev, "status", json_string("200")); /* values compare as JSON */
+	ck_assert(!adapter_ready_journal_match(a, ev));
+	json_object_set_new(ev, "status", json_integer(200));
+	json_object_del(ev, "result");
+	ck_assert(!adapter_ready_journal_match(a, ev));
+	json_object_set_new(ev, "result", json_string("ok"));
+	json_object_set_new(ev, "service", json_string("mock-oam"));
+	ck_assert(!adapter_ready_journal_match(a, ev));
+	json_decref(ev);
+	adapter_free(a);
+
+	ck_assert_int_eq(parse_err("{\"name\":\"x\",\"command\":[\"ep\"],\"ready\":{"
+	                           "\"journal\":\"mock-sip\",\"event\":\"register\","
+	                           "\"fields\":{\"result\":[\"ok\"]}}}"),
+	                 EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "$.ready.fields.result"));
+	ck_assert_int_eq(parse_err("{\"name\":\"x\",\"command\":[\"ep\"],\"ready\":{"
+	                           "\"journal\":\"mock-sip\",\"event\":\"register\","
+	                           "\"fields\":{}}}"),
+	                 EINVAL);
+	ck_assert_int_eq(parse_err("{\"name\":\"x\",\"command\":[\"ep\"],\"ready\":{"
+	                           "\"stdout\":\"x\",\"fields\":{\"result\":\"ok\"}}}"),
+	                 EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "go with"));
 }
 END_TEST
 
@@ -218,6 +263,7 @@ START_TEST(test_adapter_capability_names_round_trip)
 END_TEST
 
 TU_SUITE("conform_adapter", test_adapter_shipped_files_parse,
+         test_adapter_ready_fields_must_all_match,
          test_adapter_expands_placeholders_and_literal_braces,
          test_adapter_optional_groups_drop_without_values,
          test_adapter_env_skips_variables_without_values, test_adapter_writes_files_under_workdir,

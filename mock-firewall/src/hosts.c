@@ -1,7 +1,8 @@
-/* hosts.c - the lab address plan (contracts §A). */
+/* hosts.c - the lab address plan (hosts.h). */
 #include "hosts.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -68,6 +69,71 @@ size_t hosts_build(struct lab_host *tab, size_t cap, const char *domain)
 	put(&tab[n++], "vcs-control.corp.example", NULL, LAB_VCS_CONTROL, "lan",
 	    "enterprise private SIP");
 	return n;
+}
+
+size_t hosts_plan(struct lab_host *tab, size_t cap, const char *domain)
+{
+	size_t n = hosts_build(tab, cap, domain);
+
+	if (!n || n + 8 > cap)
+		return 0;
+	put(&tab[n++], "dns", domain ? domain : HOSTS_DOMAIN_DEFAULT, LAB_NET_DNS, "net",
+	    "cloud DNS");
+	put(&tab[n++], "fw-wan", NULL, LAB_FW_WAN, "fw", "firewall, WAN side");
+	put(&tab[n++], "out-router", NULL, LAB_OUT_NET, "out", "outside router, cloud side");
+	put(&tab[n++], "fw-lan", NULL, LAB_FW_LAN, "fw", "firewall, LAN side");
+	put(&tab[n++], "dns.corp.example", NULL, LAB_LAN_DNS, "lan", "enterprise DNS");
+	put(&tab[n++], "endpoint-inside", NULL, LAB_EP_INSIDE, "ep", "endpoint on the LAN");
+	put(&tab[n++], "endpoint-outside", NULL, LAB_EP_OUTSIDE, "ep",
+	    "endpoint outside the firewall");
+	put(&tab[n++], "out-router-ep", NULL, LAB_OUT_EP, "out", "outside router, endpoint side");
+	return n;
+}
+
+json_t *hosts_plan_json(const struct lab_host *tab, size_t n)
+{
+	json_t *arr = json_array();
+	json_t *root = json_pack("{s:s,s:o}", "format", HOSTS_PLAN_FORMAT, "hosts", arr);
+
+	if (!root)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		json_t *h = json_pack("{s:s,s:s,s:s,s:s}", "name", tab[i].name, "addr", tab[i].addr,
+		                      "ns", tab[i].ns, "what", tab[i].what);
+
+		if (!h || json_array_append_new(arr, h)) {
+			json_decref(root);
+			return NULL;
+		}
+	}
+	return root;
+}
+
+int hosts_plan_write(const char *path, const char *domain)
+{
+	struct lab_host tab[HOSTS_MAX];
+	size_t n = hosts_plan(tab, HOSTS_MAX, domain);
+	json_t *j = n ? hosts_plan_json(tab, n) : NULL;
+	int e = 0;
+
+	if (!n)
+		return EINVAL;
+	if (!j)
+		return ENOMEM;
+	if (json_dump_file(j, path, JSON_INDENT(2)))
+		e = errno ? errno : EIO;
+	json_decref(j);
+	return e;
+}
+
+const struct lab_host *hosts_by_addr(const struct lab_host *tab, size_t n, const char *addr)
+{
+	if (!addr)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(tab[i].addr, addr) == 0)
+			return &tab[i];
+	return NULL;
 }
 
 const struct lab_host *hosts_find(const struct lab_host *tab, size_t n, const char *name)

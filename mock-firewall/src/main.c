@@ -1,7 +1,8 @@
-/* mock-firewall - the network lab's command line (DESIGN §2, docs/man/mock-firewall.1).
+/* mock-firewall - the network lab's command line (docs/man/mock-firewall.1, docs/lab.md).
  * A thin layer over fwlab.h: every command is one function of the name table below. */
 #define LOG_TAG "main"
 #include "fwlab.h"
+#include "hosts.h"
 #include "lab_int.h"
 #include "nftgen.h"
 #include "profile.h"
@@ -49,9 +50,11 @@ static void usage(FILE *f)
 	        "  exec ROLE -- CMD...        run CMD in a namespace (ep fw lan net out)\n"
 	        "  migrate inside|outside     move the endpoint behind / out of the firewall\n"
 	        "  capture ROLE IFACE FILE [--count N] [--seconds S]   write a pcap\n"
+	        "  plan [--json]              print the lab address plan (host, address, "
+	        "namespace)\n"
 	        "PROFILE is a path or a name in mock-firewall/profiles (open, s1, s2-inside, s3,\n"
-	        "s4, https-only, http-only, customer-*). Commands other than up, gc and rules\n"
-	        "act on the lab given by --prefix, or on the only running lab.\n"
+	        "s4, https-only, http-only, customer-*). Commands other than up, gc, rules and\n"
+	        "plan act on the lab given by --prefix, or on the only running lab.\n"
 	        "See mock-firewall(1) and docs/lab.md.\n");
 }
 
@@ -216,6 +219,32 @@ static int cmd_gc(struct opts *o)
 	rc = fwlab_gc(report, sizeof(report));
 	fputs(report[0] ? report : "nothing to collect\n", stdout);
 	return rc ? EX_FAIL : EX_OK;
+}
+
+/* The address plan needs no lab and no root: it is the table every lab is built from. */
+static int cmd_plan(struct opts *o)
+{
+	struct lab_host tab[HOSTS_MAX];
+	size_t n = hosts_plan(tab, HOSTS_MAX, NULL);
+	json_t *j;
+
+	if (o->npos != 0)
+		return (usage(stderr), EX_USAGE);
+	if (!n)
+		return EX_FAIL;
+	if (!o->json) {
+		printf("%-30s %-15s %-4s %s\n", "HOST", "ADDRESS", "NS", "WHAT");
+		for (size_t i = 0; i < n; i++)
+			printf("%-30s %-15s %-4s %s\n", tab[i].name, tab[i].addr, tab[i].ns,
+			       tab[i].what);
+		return EX_OK;
+	}
+	j = hosts_plan_json(tab, n);
+	if (!j || json_dumpf(j, stdout, JSON_INDENT(2)))
+		n = 0;
+	json_decref(j);
+	putchar('\n');
+	return n ? EX_OK : EX_FAIL;
 }
 
 static int cmd_status(struct opts *o)
@@ -408,6 +437,7 @@ static const struct {
         {"up", cmd_up},         {"down", cmd_down},       {"gc", cmd_gc},
         {"status", cmd_status}, {"rules", cmd_rules},     {"apply", cmd_apply},
         {"exec", cmd_exec},     {"migrate", cmd_migrate}, {"capture", cmd_capture},
+        {"plan", cmd_plan},
 };
 
 int main(int argc, char **argv)

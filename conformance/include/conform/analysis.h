@@ -162,9 +162,17 @@ struct conform_timeline_stats {
 };
 void conform_timeline_stats(const struct conform_timeline *t, struct conform_timeline_stats *st);
 
-/* Address book used by {"host": NAME} matchers: starts with the lab address plan (contracts
- * §A); the runner may add or override (e.g. from fwlab_host_addr). name may be a glob. */
+/* Address book used by {"host": NAME} matchers and to name addresses in the evidence: starts
+ * with the built-in lab address plan; a later entry for the same name replaces the address. */
 int conform_hosts_add(struct conform_timeline *t, const char *name, const char *addr) CONFORM_WUR;
+/* Replaces the address book with a run's plan file (hosts.json:
+ * {"format":"onsight-lab/hosts/1","hosts":[{"name","addr",...}]}). 0, ENOENT if the file
+ * cannot be read, EINVAL if it is not a plan; the reason in err. On error the book is kept. */
+int conform_hosts_load(struct conform_timeline *t, const char *path, char *err,
+                       size_t errlen) CONFORM_WUR;
+/* The host name of an address ("ip", "ip:port", "[v6]:port"); NULL when the plan has none.
+ * The name is borrowed from the timeline. */
+const char *conform_hosts_name(const struct conform_timeline *t, const char *addr);
 
 /* ---- checks and verdicts -------------------------------------------------------------- */
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis_int.h"
 
@@ -265,8 +266,10 @@ static void usage(FILE *f)
 {
 	fputs("usage: onsight-conform analyze CAPTURE... --scenario ID|FILE\n"
 	      "         [--events [SERVICE=]FILE]... [--caps a,b,...] [--scenarios DIR]\n"
-	      "         [--timeline FILE] [--json FILE] [--quiet]\n"
+	      "         [--timeline FILE] [--json FILE] [--hosts FILE] [--quiet]\n"
 	      "  CAPTURE is PATH or NAME=PATH (NAME: the link, e.g. ep, fw-wan).\n"
+	      "  --hosts: the lab plan (default: hosts.json beside the first capture, else the\n"
+	      "  built-in plan)\n"
 	      "  exit: 0 pass, 1 a check failed, 2 usage/configuration, 3 unreadable input\n",
 	      f);
 }
@@ -286,6 +289,27 @@ static void split_named(char *arg, char **name, char **path)
 	}
 }
 
+/* The run's address plan: --hosts FILE, else hosts.json beside the first capture (arg, which
+ * may be NAME=PATH) when there is one; else the timeline keeps the built-in plan. */
+static int load_plan(struct conform_timeline *t, const char *file, const char *arg, char *err,
+                     size_t errlen)
+{
+	char path[4096], *name, *cap, *slash;
+
+	if (file)
+		return conform_hosts_load(t, file, err, errlen);
+	if (!arg || snprintf(path, sizeof(path), "%s", arg) >= (int)sizeof(path))
+		return 0;
+	split_named(path, &name, &cap);
+	memmove(path, cap, strlen(cap) + 1);
+	slash = strrchr(path, '/');
+	if (slash)
+		snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "hosts.json");
+	else
+		snprintf(path, sizeof(path), "hosts.json");
+	return access(path, F_OK) ? 0 : conform_hosts_load(t, path, err, errlen);
+}
+
 int conform_analyze_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -296,10 +320,11 @@ int conform_analyze_main(int argc, char **argv)
 	        {"timeline", required_argument, NULL, 't'},
 	        {"json", required_argument, NULL, 'j'},
 	        {"quiet", no_argument, NULL, 'q'},
+	        {"hosts", required_argument, NULL, 'H'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	const char *scenario = NULL, *dir = NULL, *tl_out = NULL, *json_out = NULL;
+	const char *scenario = NULL, *dir = NULL, *tl_out = NULL, *json_out = NULL, *hosts = NULL;
 	char **events = NULL, *capsbuf = NULL;
 	const char **caps = NULL;
 	size_t nevents = 0;
@@ -314,7 +339,7 @@ int conform_analyze_main(int argc, char **argv)
 	if (!events)
 		return 3;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:e:c:d:t:j:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:e:c:d:t:j:H:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			scenario = optarg;
@@ -352,6 +377,9 @@ int conform_analyze_main(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'H':
+			hosts = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			rc = 0;
@@ -371,6 +399,10 @@ int conform_analyze_main(int argc, char **argv)
 	}
 	if (conform_timeline_alloc(&t, NULL)) {
 		rc = 3;
+		goto out;
+	}
+	if (load_plan(t, hosts, optind < argc ? argv[optind] : NULL, err, sizeof(err))) {
+		fprintf(stderr, "analyze: %s\n", err);
 		goto out;
 	}
 	for (int i = optind; i < argc; i++) {

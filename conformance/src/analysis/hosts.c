@@ -1,45 +1,20 @@
-/* hosts.c - the lab's host names and addresses (contracts §A) for {"host": NAME} matchers. */
+/* hosts.c - the timeline's host table: lab host names and their addresses, for {"host": NAME}
+ * matchers and for naming the addresses in the evidence. It starts as the built-in lab plan
+ * (mock-firewall's table, hosts.h); a run's own plan (hosts.json, written by the runner into
+ * every scenario folder) replaces it with conform_hosts_load. */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "analysis_int.h"
+#include "hosts.h"
 
-static const char *const lab_plan[][2] = {
-        {"onsight.librestream.com", "203.0.113.10"},
-        {"sip.librestream.com", "203.0.113.20"},
-        {"media1.librestream.com", "203.0.113.21"},
-        {"media2.librestream.com", "203.0.113.22"},
-        {"media3.librestream.com", "203.0.113.23"},
-        {"media4.librestream.com", "203.0.113.24"},
-        {"media5.librestream.com", "203.0.113.25"},
-        {"media6.librestream.com", "203.0.113.26"},
-        {"tcm.librestream.com", "203.0.113.30"},
-        {"tcm1.librestream.com", "203.0.113.31"},
-        {"tcm2.librestream.com", "203.0.113.32"},
-        {"tcm3.librestream.com", "203.0.113.33"},
-        {"teamlink1.librestream.com", "203.0.113.41"},
-        {"teamlink2.librestream.com", "203.0.113.42"},
-        {"teamlink3.librestream.com", "203.0.113.43"},
-        {"teamlink4.librestream.com", "203.0.113.44"},
-        {"teamlink5.librestream.com", "203.0.113.45"},
-        {"teamlink6.librestream.com", "203.0.113.46"},
-        {"teamlink7.librestream.com", "203.0.113.47"},
-        {"teamlink10.librestream.com", "203.0.113.50"},
-        {"vcs-expressway.corp.example", "203.0.113.60"},
-        {"dns.librestream.com", "203.0.113.53"},
-        {"fw-wan", "203.0.113.2"},
-        {"out-router", "203.0.113.3"},
-        {"fw-lan", "198.51.100.1"},
-        {"proxy.corp.example", "198.51.100.3"},
-        {"vcs-control.corp.example", "198.51.100.5"},
-        {"dns.corp.example", "198.51.100.53"},
-        {"endpoint-inside", "198.51.100.10"},
-        {"endpoint-outside", "192.0.2.10"},
-        {"out-router-ep", "192.0.2.1"},
-};
+#define HOSTS_FILE_MAX (1u << 20) /* largest hosts.json read */
+#define HOSTS_FILE_ENTRIES 1024u /* most hosts a plan may name */
 
 int conform_hosts_add(struct conform_timeline *t, const char *name, const char *addr)
 {
@@ -82,13 +57,95 @@ int conform_hosts_add(struct conform_timeline *t, const char *name, const char *
 
 int hosts_init(struct conform_timeline *t)
 {
-	for (size_t i = 0; i < ARRAY_LEN(lab_plan); i++) {
-		int e = conform_hosts_add(t, lab_plan[i][0], lab_plan[i][1]);
+	struct lab_host plan[HOSTS_MAX];
+	size_t n = hosts_plan(plan, HOSTS_MAX, NULL);
+
+	if (!n)
+		return EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int e = conform_hosts_add(t, plan[i].name, plan[i].addr);
 
 		if (e)
 			return e;
 	}
 	return 0;
+}
+
+/* Checks one "hosts" entry of a plan file; 0 or EINVAL with the reason. */
+static int plan_entry_ok(const json_t *h, size_t i, const char *path, char *err, size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(h, "name"));
+	const char *addr = json_string_value(json_object_get(h, "addr"));
+	char a[64];
+
+	if (!name || !*name || !addr || !addr_part(addr, a, sizeof(a)) || strcmp(a, addr)) {
+		snprintf(err, errlen,
+		         "%s: hosts[%zu]: needs a \"name\" and an \"addr\" (an IP address)", path,
+		         i);
+		return EINVAL;
+	}
+	return 0;
+}
+
+int conform_hosts_load(struct conform_timeline *t, const char *path, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root, *hosts, *h;
+	size_t i;
+	int e = 0;
+
+	if (!t || !path)
+		return EINVAL;
+	if (access(path, R_OK)) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return e == ENOENT ? ENOENT : e;
+	}
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
+		return EINVAL;
+	}
+	hosts = json_object_get(root, "hosts");
+	if (strcmp(json_string_value(json_object_get(root, "format")) ?: "", HOSTS_PLAN_FORMAT) ||
+	    !json_is_array(hosts) || json_array_size(hosts) > HOSTS_FILE_ENTRIES) {
+		snprintf(err, errlen,
+		         "%s: not a lab plan (\"format\": \"%s\" and at most %u \"hosts\")", path,
+		         HOSTS_PLAN_FORMAT, HOSTS_FILE_ENTRIES);
+		e = EINVAL;
+		goto out;
+	}
+	json_array_foreach(hosts, i, h)
+	{
+		if ((e = plan_entry_ok(h, i, path, err, errlen)))
+			goto out;
+	}
+	/* The run's plan replaces the built-in one as a whole: a name it drops is unknown. */
+	hosts_free(t);
+	json_array_foreach(hosts, i, h)
+	{
+		e = conform_hosts_add(t, json_string_value(json_object_get(h, "name")),
+		                      json_string_value(json_object_get(h, "addr")));
+		if (e) {
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+			goto out;
+		}
+	}
+out:
+	json_decref(root);
+	return e;
+}
+
+const char *conform_hosts_name(const struct conform_timeline *t, const char *value)
+{
+	char addr[64];
+
+	if (!t || !value || !addr_part(value, addr, sizeof(addr)))
+		return NULL;
+	for (size_t i = 0; i < t->nhosts; i++)
+		if (!strcmp(t->hosts[i].addr, addr))
+			return t->hosts[i].name;
+	return NULL;
 }
 
 void hosts_free(struct conform_timeline *t)

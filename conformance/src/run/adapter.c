@@ -39,6 +39,7 @@ struct adapter {
 	enum adapter_ready_kind ready;
 	char *ready_pattern;
 	char *ready_event;
+	json_t *ready_fields; /* READY_JOURNAL: field -> value the event must have, or NULL */
 	regex_t re;
 	int re_ok;
 	int ready_timeout_s;
@@ -235,6 +236,7 @@ void adapter_free(struct adapter *a)
 	}
 	free(a->ready_pattern);
 	free(a->ready_event);
+	json_decref(a->ready_fields);
 	if (a->re_ok)
 		regfree(&a->re);
 	free(a);
@@ -483,12 +485,40 @@ static int parse_caps(struct adapter *a, const json_t *c, const char *name, char
 	return 0;
 }
 
+/* "fields": {"result": "ok", ...}: values a journal event must have (strings, numbers,
+ * booleans), so readiness can wait for the registration's 200, not its 401 challenge. */
+static int parse_ready_fields(struct adapter *a, const json_t *fi, const char *name, char *err,
+                              size_t errlen)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(fi) || json_object_size(fi) == 0 || json_object_size(fi) > 8) {
+		err_set(err, errlen, "%s: $.ready.fields: an object of 1 to 8 field values", name);
+		return EINVAL;
+	}
+	json_object_foreach((json_t *)fi, k, v)
+	{
+		if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v)) {
+			err_set(err, errlen,
+			        "%s: $.ready.fields.%s: a string, number or boolean to compare "
+			        "with",
+			        name, k);
+			return EINVAL;
+		}
+	}
+	a->ready_fields = json_deep_copy(fi);
+	return a->ready_fields ? 0 : ENOMEM;
+}
+
 static int parse_ready(struct adapter *a, const json_t *r, const char *name, char *err,
                        size_t errlen)
 {
-	static const char *const keys[] = {"stdout", "journal", "event", "timeout_s", NULL};
+	static const char *const keys[] = {"stdout", "journal",   "event",
+	                                   "fields", "timeout_s", NULL};
 	const json_t *so = json_object_get(r, "stdout"), *jo = json_object_get(r, "journal");
 	const json_t *ev = json_object_get(r, "event"), *to = json_object_get(r, "timeout_s");
+	const json_t *fi = json_object_get(r, "fields");
 	int e;
 
 	if (!json_is_object(r)) {
@@ -502,6 +532,8 @@ static int parse_ready(struct adapter *a, const json_t *r, const char *name, cha
 		err_set(err, errlen, "%s: $.ready: give either \"stdout\" or \"journal\"", name);
 		return EINVAL;
 	}
+	if ((ev || fi) && !jo)
+		goto bad;
 	if (to &&
 	    (!json_is_integer(to) || json_integer_value(to) < 1 || json_integer_value(to) > 300)) {
 		err_set(err, errlen, "%s: $.ready.timeout_s: an integer from 1 to 300", name);
@@ -543,19 +575,19 @@ static int parse_ready(struct adapter *a, const json_t *r, const char *name, cha
 			        "%s: $.ready.event: the journal event name is required", name);
 			return EINVAL;
 		}
+		if (fi && (e = parse_ready_fields(a, fi, name, err, errlen)))
+			return e;
 		a->ready_pattern = strdup(svc);
 		a->ready_event = strdup(json_string_value(ev));
 		if (!a->ready_pattern || !a->ready_event)
 			return ENOMEM;
 		a->ready = READY_JOURNAL;
-	} else if (ev) {
-		goto bad;
 	}
 	return 0;
 bad:
 	err_set(err, errlen,
-	        "%s: $.ready: \"stdout\" is a regex string; \"event\" goes with "
-	        "\"journal\"",
+	        "%s: $.ready: \"stdout\" is a regex string; \"event\" and \"fields\" go "
+	        "with \"journal\"",
 	        name);
 	return EINVAL;
 }
@@ -721,6 +753,23 @@ int adapter_stop_signal(const struct adapter *a)
 int adapter_stop_grace_ms(const struct adapter *a)
 {
 	return a->stop_grace_ms;
+}
+
+int adapter_ready_journal_match(const struct adapter *a, const json_t *ev)
+{
+	const char *k;
+	json_t *v;
+
+	if (a->ready != READY_JOURNAL ||
+	    strcmp(json_string_value(json_object_get(ev, "service")) ?: "", a->ready_pattern) ||
+	    strcmp(json_string_value(json_object_get(ev, "event")) ?: "", a->ready_event))
+		return 0;
+	json_object_foreach(a->ready_fields, k, v)
+	{
+		if (!json_equal(json_object_get(ev, k), v))
+			return 0;
+	}
+	return 1;
 }
 
 int adapter_ready_match(const struct adapter *a, const char *line)

@@ -8,6 +8,7 @@
 #ifndef CONFORM_ADAPTER_H
 #define CONFORM_ADAPTER_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #define ADAPTER_MAX_FILE (256u << 10) /* largest adapter file read */
@@ -65,6 +66,9 @@ const char *adapter_ready_event(const struct adapter *a);
 int adapter_ready_timeout_s(const struct adapter *a);
 int adapter_stop_signal(const struct adapter *a);
 int adapter_stop_grace_ms(const struct adapter *a);
+/* READY_JOURNAL: 1 if the journal line ev (its "service", "event" and every field the
+ * adapter's "fields" name, equal values) is the one the endpoint is ready at. */
+int adapter_ready_journal_match(const struct adapter *a, const json_t *ev);
 /* 1 if a line matches the READY_STDOUT regex. */
 int adapter_ready_match(const struct adapter *a, const char *line);
 
