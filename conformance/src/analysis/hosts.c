@@ -121,3 +121,15 @@ bool hosts_match(const struct conform_timeline *t, const char *pattern, const ch
 	}
 	return false;
 }
+
+const char *hosts_name(const struct conform_timeline *t, const char *value)
+{
+	char addr[64];
+
+	if (!t || !value || !addr_part(value, addr, sizeof(addr)))
+		return NULL;
+	for (size_t i = 0; i < t->nhosts; i++)
+		if (!strcmp(t->hosts[i].addr, addr))
+			return t->hosts[i].name;
+	return NULL;
+}
