@@ -129,7 +129,7 @@ const char *hosts_name(const struct conform_timeline *t, const char *value)
 	if (!t || !value || !addr_part(value, addr, sizeof(addr)))
 		return NULL;
 	for (size_t i = 0; i < t->nhosts; i++)
-		if (!strcmp(t->hosts[i].addr, addr))
-			return t->hosts[i].name;
+		if (!strcmp(t->hosts[i].addr, addr) && !strpbrk(t->hosts[i].name, "*?["))
+			return t->hosts[i].name; /* a glob entry names no one host */
 	return NULL;
 }
