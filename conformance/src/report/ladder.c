@@ -62,11 +62,13 @@ static int drawn_journal(const json_t *e)
 	return 0;
 }
 
-/* A journal dot's label: "register ok", "call start", "tcm.assign", "login 200". */
+/* A journal dot's label: "register ok", "call start", "tcm.assign teamlink2...", "login 200". */
 static void journal_label(char *out, size_t len, const json_t *e)
 {
 	const json_t *st = json_object_get(e, "status");
-	const char *what = *s_(e, "result") ? s_(e, "result") : s_(e, "state");
+	const char *what = *s_(e, "result") ? s_(e, "result")
+	        : *s_(e, "state")           ? s_(e, "state")
+	                                    : s_(e, "server"); /* the server a TCM assigned */
 
 	if (*what)
 		snprintf(out, len, "%s %s", s_(e, "event"), what);
