@@ -1,5 +1,6 @@
 #include "onsight/journal.h"
 #include "onsight/evloop.h"
+#include "onsight/sock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,22 +106,52 @@ int journal_write(struct journal *j, const char *event, json_t *fields)
 	return err;
 }
 
-int journal_emit(struct journal *j, const char *event, const char *fmt, ...)
+static int journal_vemit(struct journal *j, const struct sock_addr *local, const char *event,
+                         const char *fmt, va_list ap)
 {
 	json_error_t jerr;
 	json_t *fields = NULL;
-	va_list ap;
 
 	if (!j)
 		return EINVAL;
 	if (j->fd < 0)
 		return 0;
 	if (fmt) {
-		va_start(ap, fmt);
 		fields = json_vpack_ex(&jerr, 0, fmt, ap);
-		va_end(ap);
 		if (!fields)
 			return EINVAL;
 	}
+	if (local && local->len) {
+		char a[SOCK_ADDR_STRLEN];
+
+		if (!fields)
+			fields = json_object();
+		if (fields)
+			json_object_set_new(fields, "local",
+			                    json_string(sock_addr_str(local, a, sizeof(a))));
+	}
 	return journal_write(j, event, fields);
+}
+
+int journal_emit(struct journal *j, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = journal_vemit(j, NULL, event, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int journal_emit_at(struct journal *j, const struct sock_addr *local, const char *event,
+                    const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = journal_vemit(j, local, event, fmt, ap);
+	va_end(ap);
+	return err;
 }

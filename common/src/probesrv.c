@@ -53,13 +53,17 @@ static const char *proto_name(enum probesrv_proto p)
 	return p == PROBESRV_TCP ? "tcp" : p == PROBESRV_TLS ? "tls" : "udp";
 }
 
-static void journal_probe(struct probesrv *p, const struct sock_addr *src,
+/* fd: the socket the probe arrived on, whose local address tells which test server it hit. */
+static void journal_probe(struct probesrv *p, int fd, const struct sock_addr *src,
                           enum probesrv_proto proto, uint16_t port)
 {
 	char s[SOCK_ADDR_STRLEN];
+	struct sock_addr local;
 
-	journal_emit(p->j, "detect.probe", "{s:s, s:s, s:i}", "source",
-	             sock_addr_str(src, s, sizeof(s)), "proto", proto_name(proto), "port", port);
+	if (sock_local(fd, &local))
+		local.len = 0;
+	journal_emit_at(p->j, &local, "detect.probe", "{s:s, s:s, s:i}", "source",
+	                sock_addr_str(src, s, sizeof(s)), "proto", proto_name(proto), "port", port);
 }
 
 /* Header name of a line, long or compact form (RFC 3261 §7.3.3). */
@@ -191,7 +195,7 @@ static int conn_message(struct pconn *c, const char *msg, size_t len)
 {
 	int n;
 
-	journal_probe(c->srv, &c->peer, c->proto, c->port);
+	journal_probe(c->srv, c->fd, &c->peer, c->proto, c->port);
 	n = probesrv_answer(msg, len, c->out + c->outlen, sizeof(c->out) - c->outlen);
 	if (n < 0)
 		return -1; /* stateless: no reply possible without Via; close */
@@ -333,7 +337,7 @@ static void udp_event(int fd, uint32_t events, void *arg)
 			return;
 		if (stun_decode(&m, in, (size_t)r) || m.type != STUN_BINDING_REQUEST)
 			continue;
-		journal_probe(l->srv, &from, PROBESRV_UDP, l->port);
+		journal_probe(l->srv, fd, &from, PROBESRV_UDP, l->port);
 		if (m.n_unknown
 		            ? stun_error_response(out, sizeof(out), &m, 420, "Unknown Attribute",
 		                                  &n)

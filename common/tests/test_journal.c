@@ -1,4 +1,5 @@
 #include "onsight/journal.h"
+#include "onsight/sock.h"
 #include "onsight/util.h"
 #include "testutil.h"
 
@@ -107,6 +108,38 @@ START_TEST(test_journal_null_path_discards_and_bad_path_fails)
 }
 END_TEST
 
+START_TEST(test_journal_emit_at_names_the_local_address)
+{
+	char *dir = tu_mkdtemp(), *path = NULL, *text = NULL, *nl;
+	struct journal *j = NULL;
+	struct sock_addr a, none = {.len = 0};
+	json_t *l1, *l2;
+
+	ck_assert_int_ge(asprintf(&path, "%s/e.jsonl", dir), 0);
+	ck_assert_int_eq(journal_open(&j, path, "mock-sip"), 0);
+	ck_assert_int_eq(sock_addr_parse(&a, "[::1]:5061", 0), 0);
+	ck_assert_int_eq(journal_emit_at(j, &a, "register", "{s:s}", "result", "ok"), 0);
+	ck_assert_int_eq(journal_emit_at(j, &none, "options", NULL), 0);
+	ck_assert_int_eq(file_read(path, 1 << 20, &text, NULL), 0);
+	nl = strchr(text, '\n');
+	ck_assert_ptr_nonnull(nl);
+	l1 = json_loadb(text, (size_t)(nl - text), 0, NULL);
+	l2 = json_loads(nl + 1, 0, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(l1, "local")), "[::1]:5061");
+	ck_assert_str_eq(json_string_value(json_object_get(l1, "result")), "ok");
+	ck_assert_str_eq(json_string_value(json_object_get(l2, "event")), "options");
+	ck_assert_ptr_null(json_object_get(l2, "local"));
+	json_decref(l1);
+	json_decref(l2);
+	free(text);
+	journal_close(j);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 TU_SUITE("journal", test_journal_writes_one_json_line_per_event,
          test_journal_fields_cannot_override_envelope, test_journal_survives_crash_of_writer,
-         test_journal_null_path_discards_and_bad_path_fails)
+         test_journal_null_path_discards_and_bad_path_fails,
+         test_journal_emit_at_names_the_local_address)

@@ -643,6 +643,179 @@ START_TEST(test_incomplete_odd_and_stale_fragments_are_dropped)
 }
 END_TEST
 
+START_TEST(test_packets_name_their_hosts_and_destination_service)
+{
+	struct cap c;
+	uint8_t stun[20] = {0x00, 0x01, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1,  2,
+	                    3,    4,    5, 6, 7,    8,    9,    10,   11, 12};
+	uint8_t junk[16] = {1, 2, 3, 4};
+	const json_t *e = NULL;
+	struct conform_timeline *t;
+
+	cap_init(&c);
+	tcp(&c, "198.51.100.10", 41000, "203.0.113.20", 5061, 77, SYN, NULL, 0);
+	tcp(&c, "203.0.113.20", 5061, "198.51.100.10", 41000, 500, SYN | ACK, NULL, 0);
+	tcp(&c, "198.51.100.10", 41002, "198.51.100.3", 3128, 90, SYN, NULL, 0);
+	tcp(&c, "198.51.100.3", 3128, "198.51.100.10", 41002, 0, RST | ACK, NULL, 0);
+	frame(&c, false, false, "198.51.100.10", 40002, "203.0.113.20", 3478, 17, 0, 0, stun, 20);
+	frame(&c, false, false, "198.51.100.10", 40003, "203.0.113.99", 9999, 17, 0, 0, junk,
+	      sizeof(junk));
+	frame(&c, false, false, "198.51.100.10", 5060, "203.0.113.60", 5060, 17, 0, 0, reg,
+	      strlen(reg));
+	t = decode(&c);
+	ck_assert_uint_eq(count(t, "tcp.syn", &e), 2);
+	ck_assert_str_eq(sattr(e, "src_host"), "endpoint-inside");
+	ck_assert_str_eq(sattr(e, "dst_host"), "sip.librestream.com");
+	ck_assert_str_eq(sattr(e, "dst_service"), "sip-tls");
+	/* The SYN/ACK and the RST come back from the service port: still that service. */
+	ck_assert_uint_eq(count(t, "tcp.established", &e), 1);
+	ck_assert_str_eq(sattr(e, "src_host"), "sip.librestream.com");
+	ck_assert_str_eq(sattr(e, "dst_service"), "sip-tls");
+	ck_assert_uint_eq(count(t, "tcp.rst", &e), 1);
+	ck_assert_str_eq(sattr(e, "src_host"), "proxy.corp.example");
+	ck_assert_str_eq(sattr(e, "dst_service"), "http-proxy");
+	ck_assert_uint_eq(count(t, "stun.request", &e), 1);
+	ck_assert_str_eq(sattr(e, "dst_service"), "stun");
+	ck_assert_uint_eq(count(t, "sip.request", &e), 1);
+	ck_assert_str_eq(sattr(e, "dst_host"), "vcs-expressway.corp.example");
+	ck_assert_str_eq(sattr(e, "dst_service"), "sip");
+	/* An address outside the plan and a port no service owns: no names at all. */
+	ck_assert_uint_eq(count(t, "udp", &e), 1);
+	ck_assert_str_eq(sattr(e, "src_host"), "endpoint-inside");
+	ck_assert_ptr_null(json_object_get(e, "dst_host"));
+	ck_assert_ptr_null(json_object_get(e, "dst_service"));
+	conform_timeline_free(t);
+}
+END_TEST
+
+START_TEST(test_host_names_follow_the_table_loaded_after_the_capture)
+{
+	struct cap c;
+	const json_t *e = NULL;
+	struct conform_timeline *t;
+	char err[128];
+
+	cap_init(&c);
+	tcp(&c, "198.51.100.10", 41000, "203.0.113.99", 443, 77, SYN, NULL, 0);
+	t = NULL;
+	ck_assert_int_eq(conform_timeline_alloc(&t, NULL), 0);
+	ck_assert_int_eq(conform_timeline_add_pcap_mem(t, c.buf, c.len, "ep", err, sizeof(err)), 0);
+	free(c.buf);
+	ck_assert_int_eq(conform_hosts_add(t, "portal.example", "203.0.113.99"), 0);
+	ck_assert_uint_eq(count(t, "tcp.unanswered", &e), 1);
+	ck_assert_str_eq(sattr(e, "dst_host"), "portal.example");
+	ck_assert_str_eq(sattr(e, "dst_service"), "https");
+	conform_timeline_free(t);
+}
+END_TEST
+
+/* What "no direct SIP while tunnelled" forbids: a SYN to 5060 the firewall dropped is a
+ * tcp.syn to the sip service from the endpoint, not only a tcp.unanswered. */
+START_TEST(test_unanswered_syn_to_5060_is_a_syn_to_sip)
+{
+	struct cap c;
+	const json_t *e = NULL;
+	struct conform_timeline *t;
+
+	cap_init(&c);
+	for (int i = 0; i < 3; i++)
+		tcp(&c, "198.51.100.10", 41000, "198.51.100.5", 5060, 77, SYN, NULL, 0);
+	t = decode(&c);
+	ck_assert_uint_eq(count(t, "tcp.syn", &e), 1);
+	ck_assert_str_eq(sattr(e, "dst_service"), "sip");
+	ck_assert_str_eq(sattr(e, "src_host"), "endpoint-inside");
+	ck_assert_str_eq(sattr(e, "dst_host"), "vcs-control.corp.example");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "retransmits")), 2);
+	ck_assert_uint_eq(count(t, "tcp.unanswered", &e), 1);
+	ck_assert_str_eq(sattr(e, "dst_service"), "sip");
+	conform_timeline_free(t);
+}
+END_TEST
+
+START_TEST(test_rtp_from_a_low_port_is_media_and_name_services_are_not)
+{
+	struct cap c;
+	uint8_t rtp[172], dns[12] = {0x80, 0x01, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+	uint8_t stun3489[20] = {0x00, 0x01, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+	const json_t *e = NULL;
+	struct conform_timeline *t;
+
+	memset(rtp, 0, sizeof(rtp));
+	rtp[0] = 0x80;
+	rtp[1] = 8; /* PCMA */
+	rtp[11] = 7;
+	cap_init(&c);
+	for (int i = 0; i < 4; i++)
+		frame(&c, false, false, "198.51.100.10", 800, "203.0.113.21", 20000, 17, 0, 0, rtp,
+		      sizeof(rtp));
+	rtp[1] = 201; /* RTCP RR */
+	frame(&c, false, false, "198.51.100.10", 801, "203.0.113.21", 20001, 17, 0, 0, rtp, 32);
+	/* A DNS query the decoder refuses (no question) still reads as RTP version 2, PT 1. */
+	frame(&c, false, false, "198.51.100.10", 40003, "198.51.100.53", 53, 17, 0, 0, dns,
+	      sizeof(dns));
+	frame(&c, false, false, "198.51.100.10", 40004, "224.0.0.251", 5353, 17, 0, 0, dns,
+	      sizeof(dns));
+	/* RFC 3489 STUN (no magic cookie) and SIP text on their ports: never version 2. */
+	frame(&c, false, false, "198.51.100.10", 40005, "203.0.113.20", 3478, 17, 0, 0, stun3489,
+	      sizeof(stun3489));
+	frame(&c, false, false, "198.51.100.10", 5060, "203.0.113.20", 5060, 17, 0, 0, "\r\n\r\n",
+	      4);
+	t = decode(&c);
+	ck_assert_uint_eq(count(t, "rtp.stream", &e), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "src_port")), 800);
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "packets")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "payload_type")), 8);
+	ck_assert_uint_eq(count(t, "rtcp", &e), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "src_port")), 801);
+	ck_assert_uint_eq(count(t, "udp", NULL), 4);
+	conform_timeline_free(t);
+}
+END_TEST
+
+/* Journal lines name the server the client reached: two mock-sip processes (the private and
+ * the public VCS) stay apart, an address outside the plan is kept bare. */
+START_TEST(test_journal_local_gives_at_the_server_host)
+{
+	static const char priv[] =
+	        "{\"ts\":\"2026-11-24T03:33:23.100000Z\",\"service\":\"mock-sip\",\"event\":"
+	        "\"register\",\"result\":\"ok\",\"local\":\"198.51.100.5:5060\"}\n"
+	        "{\"ts\":\"2026-11-24T03:33:23.200000Z\",\"service\":\"mock-sip\",\"event\":"
+	        "\"server.start\"}\n";
+	static const char pub[] =
+	        "{\"ts\":\"2026-11-24T03:33:23.150000Z\",\"service\":\"mock-sip\",\"event\":"
+	        "\"register\",\"result\":\"ok\",\"local\":\"203.0.113.60:5061\"}\n"
+	        "{\"ts\":\"2026-11-24T03:33:23.160000Z\",\"service\":\"mock-sip\",\"event\":"
+	        "\"register\",\"result\":\"ok\",\"local\":\"[2001:db8::9]:5061\"}\n"
+	        "{\"ts\":\"2026-11-24T03:33:23.170000Z\",\"service\":\"mock-sip\",\"event\":"
+	        "\"options\",\"server\":\"x\",\"local\":\"203.0.113.99:5060\"}\n";
+	const char *want[] = {"vcs-control.corp.example", "vcs-expressway.corp.example",
+	                      "2001:db8::9", "203.0.113.99", NULL};
+	struct conform_timeline *t = NULL;
+	char err[128];
+
+	ck_assert_int_eq(conform_timeline_alloc(&t, NULL), 0);
+	ck_assert_int_eq(conform_timeline_add_journal_mem(t, priv, strlen(priv), "mock-sip-private",
+	                                                  err, sizeof(err)),
+	                 0);
+	ck_assert_int_eq(conform_timeline_add_journal_mem(t, pub, strlen(pub), "mock-sip-public",
+	                                                  err, sizeof(err)),
+	                 0);
+	ck_assert_uint_eq(conform_timeline_count(t), 5);
+	for (size_t i = 0; i < 5; i++) {
+		const json_t *e = conform_timeline_event(t, i);
+
+		ck_assert_str_eq(sattr(e, "service"), "mock-sip");
+		if (want[i])
+			ck_assert_str_eq(sattr(e, "at"), want[i]);
+		else
+			ck_assert_ptr_null(json_object_get(e, "at"));
+	}
+	/* `server` keeps the journal's own meaning. */
+	ck_assert_str_eq(sattr(conform_timeline_event(t, 3), "server"), "x");
+	conform_timeline_free(t);
+}
+END_TEST
+
 TU_SUITE("analysis_pcap", test_tcp_reordered_and_retransmitted_segments_give_one_sip_message,
          test_tcp_sequence_wrap_and_pipelined_messages_with_keepalives,
          test_unanswered_and_refused_syns_are_told_apart,
@@ -651,4 +824,9 @@ TU_SUITE("analysis_pcap", test_tcp_reordered_and_retransmitted_segments_give_one
          test_gaps_beyond_caps_stop_the_direction_without_harm,
          test_truncated_and_garbage_files_are_reported_not_trusted,
          test_fragmented_udp_sip_is_reassembled_v4_and_v6_in_any_order,
-         test_incomplete_odd_and_stale_fragments_are_dropped)
+         test_incomplete_odd_and_stale_fragments_are_dropped,
+         test_packets_name_their_hosts_and_destination_service,
+         test_host_names_follow_the_table_loaded_after_the_capture,
+         test_unanswered_syn_to_5060_is_a_syn_to_sip,
+         test_rtp_from_a_low_port_is_media_and_name_services_are_not,
+         test_journal_local_gives_at_the_server_host)

@@ -175,9 +175,9 @@ static void login_ok(struct api *a, const struct api_req *rq, const struct login
 	respond(rs, 200,
 	        json_pack("{s:s, s:I, s:s}", "token", tok, "expires_in",
 	                  (json_int_t)a->conf.token_ttl_s, "config_url", url));
-	journal_emit(a->j, "login", "{s:s, s:s, s:s, s:s, s:i, s:s, s:s?}", "client", rq->client,
-	             "scheme", rq->scheme, "user", lr->username, "device_id", lr->device_id,
-	             "status", 200, "result", "ok", "jti", jti);
+	journal_emit(a->j, "login", "{s:s, s:s, s:s, s:s, s:i, s:s, s:s?, s:s*}", "client",
+	             rq->client, "scheme", rq->scheme, "user", lr->username, "device_id",
+	             lr->device_id, "status", 200, "result", "ok", "jti", jti, "local", rq->local);
 out:
 	json_decref(claims);
 	free(tok);
@@ -191,11 +191,12 @@ static void login_fail(struct api *a, const struct api_req *rq, const char *user
 
 	if (status == 401)
 		lock = ratelimit_fail(a->rl, rq->client, now);
-	journal_emit(a->j, "login", "{s:s, s:s, s:s?, s:i, s:s}", "client", rq->client, "scheme",
-	             rq->scheme, "user", user, "status", status, "result", result);
+	journal_emit(a->j, "login", "{s:s, s:s, s:s?, s:i, s:s, s:s*}", "client", rq->client,
+	             "scheme", rq->scheme, "user", user, "status", status, "result", result,
+	             "local", rq->local);
 	if (lock)
-		journal_emit(a->j, "ratelimit.lockout", "{s:s, s:i}", "client", rq->client,
-		             "seconds", (int)lock);
+		journal_emit(a->j, "ratelimit.lockout", "{s:s, s:i, s:s*}", "client", rq->client,
+		             "seconds", (int)lock, "local", rq->local);
 }
 
 static void handle_login(struct api *a, const struct api_req *rq, time_t now, struct api_resp *rs)
@@ -298,8 +299,9 @@ static void handle_config(struct api *a, const struct api_req *rq, time_t now, s
 			respond_error(rs, 401, "invalid_token", "account no longer exists");
 		}
 	}
-	journal_emit(a->j, "config", "{s:s, s:s, s:s?, s:i, s:s}", "client", rq->client, "scheme",
-	             rq->scheme, "user", user, "status", rs->status, "result", result);
+	journal_emit(a->j, "config", "{s:s, s:s, s:s?, s:i, s:s, s:s*}", "client", rq->client,
+	             "scheme", rq->scheme, "user", user, "status", rs->status, "result", result,
+	             "local", rq->local);
 	json_decref(claims);
 }
 
@@ -318,8 +320,9 @@ static void handle_logout(struct api *a, const struct api_req *rq, time_t now, s
 		}
 		respond(rs, 204, NULL);
 	}
-	journal_emit(a->j, "logout", "{s:s, s:s, s:s?, s:i, s:s}", "client", rq->client, "scheme",
-	             rq->scheme, "user", user, "status", rs->status, "result", result);
+	journal_emit(a->j, "logout", "{s:s, s:s, s:s?, s:i, s:s, s:s*}", "client", rq->client,
+	             "scheme", rq->scheme, "user", user, "status", rs->status, "result", result,
+	             "local", rq->local);
 	json_decref(claims);
 }
 
@@ -329,7 +332,8 @@ static void handle_health(struct api *a, const struct api_req *rq, time_t now, s
 	respond(rs, 200,
 	        json_pack("{s:s, s:I}", "status", "ok", "accounts",
 	                  (json_int_t)accounts_count(a->accounts)));
-	journal_emit(a->j, "health", "{s:s, s:i}", "client", rq->client, "status", 200);
+	journal_emit(a->j, "health", "{s:s, s:i, s:s*}", "client", rq->client, "status", 200,
+	             "local", rq->local);
 }
 
 typedef void(route_h)(struct api *, const struct api_req *, time_t, struct api_resp *);
@@ -358,11 +362,12 @@ void api_handle(struct api *a, const struct api_req *rq, time_t now, struct api_
 		}
 		rs->allow = strcmp(routes[i].method, "GET") == 0 ? "GET, HEAD" : "POST";
 		respond_error(rs, 405, "method_not_allowed", NULL);
-		journal_emit(a->j, "http.error", "{s:s, s:s, s:s, s:i}", "client", rq->client,
-		             "method", rq->method, "path", rq->path, "status", 405);
+		journal_emit(a->j, "http.error", "{s:s, s:s, s:s, s:i, s:s*}", "client", rq->client,
+		             "method", rq->method, "path", rq->path, "status", 405, "local",
+		             rq->local);
 		return;
 	}
 	respond_error(rs, 404, "not_found", NULL);
-	journal_emit(a->j, "http.error", "{s:s, s:s, s:s, s:i}", "client", rq->client, "method",
-	             rq->method, "path", rq->path, "status", 404);
+	journal_emit(a->j, "http.error", "{s:s, s:s, s:s, s:i, s:s*}", "client", rq->client,
+	             "method", rq->method, "path", rq->path, "status", 404, "local", rq->local);
 }

@@ -34,6 +34,7 @@ struct api_req {
 	const char *host; /* Host header, may be NULL */
 	const char *authorization; /* may be NULL */
 	const char *client; /* peer address, "203.0.113.7" */
+	const char *local; /* our address the client reached, "203.0.113.10:443" (or NULL) */
 	const char *scheme; /* "https" or "http" */
 	const char *body;
 	size_t bodylen;

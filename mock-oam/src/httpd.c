@@ -41,6 +41,7 @@ struct conn {
 	struct MHD_Connection *mc;
 	uint64_t timer;
 	char client[SOCK_ADDR_STRLEN];
+	char local[SOCK_ADDR_STRLEN];
 };
 
 /* Per HTTP request: the body as it arrives. */
@@ -77,6 +78,18 @@ static void client_str(struct MHD_Connection *mc, char *buf, size_t len)
 	sock_addr_host(&sa, buf, len);
 }
 
+/* Our address the client reached ("ADDR:PORT"), for the journal; "" when unknown. */
+static void local_str(struct MHD_Connection *mc, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sock_addr sa;
+
+	buf[0] = '\0';
+	if (ci && sock_local(ci->connect_fd, &sa) == 0)
+		sock_addr_str(&sa, buf, len);
+}
+
 static void on_deadline(void *arg)
 {
 	struct conn *c = arg;
@@ -84,8 +97,8 @@ static void on_deadline(void *arg)
 	        MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 
 	c->timer = 0;
-	journal_emit(c->l->h->j, "http.deadline", "{s:s, s:i}", "client", c->client, "seconds",
-	             (int)c->l->h->deadline_s);
+	journal_emit(c->l->h->j, "http.deadline", "{s:s, s:i, s:s*}", "client", c->client,
+	             "seconds", (int)c->l->h->deadline_s, "local", c->local[0] ? c->local : NULL);
 	/* shutdown, not close: MHD still owns the descriptor and closes it itself. */
 	if (ci)
 		shutdown(ci->connect_fd, SHUT_RDWR);
@@ -105,6 +118,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 		c->l = l;
 		c->mc = mc;
 		client_str(mc, c->client, sizeof(c->client));
+		local_str(mc, c->local, sizeof(c->local));
 		c->timer = evloop_timer_add(l->h->loop, (uint64_t)l->h->deadline_s * 1000,
 		                            on_deadline, c);
 		*socket_context = c;
@@ -198,10 +212,11 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *mc, c
 {
 	struct api_req rq;
 	struct api_resp rs;
-	char client[SOCK_ADDR_STRLEN], path[HTTPD_PATH_MAX];
+	char client[SOCK_ADDR_STRLEN], local[SOCK_ADDR_STRLEN], path[HTTPD_PATH_MAX];
 	enum MHD_Result ret;
 
 	client_str(mc, client, sizeof(client));
+	local_str(mc, local, sizeof(local));
 	clean_path(path, sizeof(path), url);
 	memset(&rq, 0, sizeof(rq));
 	rq.method = method;
@@ -209,6 +224,7 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *mc, c
 	rq.host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Host");
 	rq.authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
 	rq.client = client;
+	rq.local = local[0] ? local : NULL;
 	rq.scheme = l->scheme;
 	rq.body = r->body;
 	rq.bodylen = r->len;

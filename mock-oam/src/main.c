@@ -231,8 +231,8 @@ static int listen_all(struct oam *o, char **addrs, int tls)
 		}
 		sock_addr_str(&bound, buf, sizeof(buf));
 		log_info("listening on %s://%s", tls ? "https" : "http", buf);
-		journal_emit(o->j, "server.listen", "{s:s, s:s}", "scheme", tls ? "https" : "http",
-		             "address", buf);
+		journal_emit_at(o->j, &bound, "server.listen", "{s:s, s:s}", "scheme",
+		                tls ? "https" : "http", "address", buf);
 	}
 	return 0;
 }

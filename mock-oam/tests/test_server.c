@@ -31,6 +31,35 @@ static char *events_text(struct srv *s)
 	return t;
 }
 
+/* Journal lines of event: all of them (want NULL) or those whose "local" (the server address
+ * the client reached) is want. */
+static size_t journal_count(struct srv *s, const char *event, const char *want)
+{
+	char *t = events_text(s), *line, *save = NULL;
+	size_t n = 0;
+
+	for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(line, 0, NULL);
+		const char *ev = json_string_value(json_object_get(o, "event"));
+		const char *l = json_string_value(json_object_get(o, "local"));
+
+		if (ev && !strcmp(ev, event) && (!want || (l && !strcmp(l, want))))
+			n++;
+		json_decref(o);
+	}
+	free(t);
+	return n;
+}
+
+/* Every line of event names the listener at addr as the server the client reached. */
+static void assert_local(struct srv *s, const char *event, const char *addr)
+{
+	size_t all = journal_count(s, event, NULL);
+
+	ck_assert_msg(all > 0, "no %s line", event);
+	ck_assert_msg(journal_count(s, event, addr) == all, "%s: not all local %s", event, addr);
+}
+
 /* Polls the journal for a line containing needle, up to ms milliseconds. */
 static int wait_event(struct srv *s, const char *needle, int ms)
 {
@@ -233,6 +262,9 @@ START_TEST(test_server_https_login_config_and_journal)
 	        strstr(ev, "\"event\":\"login\",\"client\":\"127.0.0.1\",\"scheme\":\"https\""));
 	ck_assert_ptr_nonnull(strstr(ev, "\"event\":\"health\""));
 	free(ev);
+	assert_local(&s, "login", s.https);
+	assert_local(&s, "config", s.https);
+	assert_local(&s, "health", s.http);
 	/* Server-side TLS secrets for Wireshark. */
 	ck_assert_int_eq(file_read(s.keylog, 1 << 20, &keys, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(keys, "SERVER_TRAFFIC_SECRET_0 "));
@@ -268,6 +300,7 @@ START_TEST(test_server_trickling_client_is_cut_at_deadline)
 	ck_assert_msg(closed, "connection still open after 20 s");
 	ck_assert_int_le(time(NULL) - t0, 5);
 	ck_assert(wait_event(&s, "\"event\":\"http.deadline\"", 2000));
+	assert_local(&s, "http.deadline", s.http);
 	close(fd);
 	ck_assert_int_eq(stop(&s), 0);
 }

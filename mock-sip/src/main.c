@@ -207,7 +207,7 @@ static void journal_listen(struct sipd *d, const char *proto, const struct sock_
 
 	sock_addr_str(a, buf, sizeof(buf));
 	log_info("listening on %s %s", proto, buf);
-	journal_emit(d->j, "server.listen", "{s:s, s:s}", "proto", proto, "address", buf);
+	journal_emit_at(d->j, a, "server.listen", "{s:s, s:s}", "proto", proto, "address", buf);
 }
 
 static int listen_all(struct sipd *d)

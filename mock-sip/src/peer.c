@@ -81,9 +81,9 @@ static const char *dstate_name(enum dstate s)
 
 static void journal_call(struct dialog *d, const char *state, const char *reason)
 {
-	journal_emit(d->p->j, "peer.call", "{s:s, s:s, s:s, s:s, s:s}", "state", state, "call_id",
-	             d->call_id, "direction", d->outgoing ? "out" : "in", "remote", d->remote_uri,
-	             "reason", reason ? reason : "");
+	journal_emit_at(d->p->j, &d->p->sip, "peer.call", "{s:s, s:s, s:s, s:s, s:s}", "state",
+	                state, "call_id", d->call_id, "direction", d->outgoing ? "out" : "in",
+	                "remote", d->remote_uri, "reason", reason ? reason : "");
 }
 
 /* ---- media ---- */
@@ -169,16 +169,19 @@ static void media_start(struct dialog *d)
 static void media_close(struct dialog *d)
 {
 	char peer[SOCK_ADDR_STRLEN] = "";
+	struct sock_addr local;
 
 	evloop_timer_cancel(d->p->loop, d->gen_timer);
 	d->gen_timer = 0;
 	if (d->rtp_fd < 0)
 		return;
+	if (sock_local(d->rtp_fd, &local))
+		local.len = 0;
 	if (d->remote_rtp.len)
 		sock_addr_str(&d->remote_rtp, peer, sizeof(peer));
-	journal_emit(d->p->j, "peer.media", "{s:s, s:i, s:s, s:I, s:I}", "call_id", d->call_id,
-	             "local_port", d->rtp_port, "remote", peer, "rx_packets", (json_int_t)d->rx,
-	             "tx_packets", (json_int_t)d->tx);
+	journal_emit_at(d->p->j, &local, "peer.media", "{s:s, s:i, s:s, s:I, s:I}", "call_id",
+	                d->call_id, "local_port", d->rtp_port, "remote", peer, "rx_packets",
+	                (json_int_t)d->rx, "tx_packets", (json_int_t)d->tx);
 	evloop_fd_del(d->p->loop, d->rtp_fd);
 	close(d->rtp_fd);
 	d->rtp_fd = -1;

@@ -98,8 +98,9 @@ static void call_end(struct call *c, const char *reason)
 	if (c->state == CALL_ENDED)
 		return;
 	c->state = CALL_ENDED;
-	journal_emit(p->j, "call", "{s:s, s:s, s:s, s:s, s:s}", "state", "end", "call_id",
-	             c->call_id, "from", c->from, "to", c->to, "reason", reason);
+	journal_emit_at(p->j, &c->flow[0].local, "call", "{s:s, s:s, s:s, s:s, s:s}", "state",
+	                "end", "call_id", c->call_id, "from", c->from, "to", c->to, "reason",
+	                reason);
 	relay_sess_free(c->media); /* journals media.stream, frees the ports */
 	c->media = NULL;
 	/* Kept a while so retransmissions and the ACK of a failure find it. */
@@ -421,8 +422,8 @@ static void invite_start(struct proxy *p, struct sipmsg *req, const struct tp_fl
 	reply(p, req, from, 100, "Trying");
 	c->flow[0] = *from;
 	c->flow[1] = to;
-	journal_emit(p->j, "call", "{s:s, s:s, s:s, s:s}", "state", "start", "call_id", c->call_id,
-	             "from", c->from, "to", c->to);
+	journal_emit_at(p->j, &from->local, "call", "{s:s, s:s, s:s, s:s}", "state", "start",
+	                "call_id", c->call_id, "from", c->from, "to", c->to);
 	if (set_request_uri(req->m, contact) || rewrite_sdp(c, req->m, 0)) {
 		reply(p, req, from, 488, "Not Acceptable Here");
 		return call_end(c, "bad offer");
@@ -551,8 +552,8 @@ static void invite_response(struct call *c, int side_to, struct sipmsg *resp)
 	if (resp->status >= 200 && resp->status < 300 && c->state == CALL_TRYING) {
 		c->state = CALL_ANSWERED;
 		snprintf(c->tag[1], sizeof(c->tag[1]), "%s", resp->to_tag);
-		journal_emit(c->p->j, "call", "{s:s, s:s, s:s, s:s}", "state", "answered",
-		             "call_id", c->call_id, "from", c->from, "to", c->to);
+		journal_emit_at(c->p->j, &c->flow[0].local, "call", "{s:s, s:s, s:s, s:s}", "state",
+		                "answered", "call_id", c->call_id, "from", c->from, "to", c->to);
 	}
 }
 
@@ -637,11 +638,11 @@ static void journal_request(struct proxy *p, const struct sipmsg *m, const struc
 {
 	char src[SOCK_ADDR_STRLEN];
 
-	journal_emit(p->j, "sip.request", "{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "method",
-	             m->method, "call_id", m->call_id, "cseq", (json_int_t)m->cseq, "from",
-	             m->from_uri, "to", m->to_uri, "source",
-	             sock_addr_str(&from->peer, src, sizeof(src)), "transport",
-	             tp_kind_name(from->kind));
+	journal_emit_at(p->j, &from->local, "sip.request", "{s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
+	                "method", m->method, "call_id", m->call_id, "cseq", (json_int_t)m->cseq,
+	                "from", m->from_uri, "to", m->to_uri, "source",
+	                sock_addr_str(&from->peer, src, sizeof(src)), "transport",
+	                tp_kind_name(from->kind));
 }
 
 static void raw_reply(struct proxy *p, const struct tp_flow *from, const char *msg, size_t len,
@@ -670,9 +671,9 @@ static void options(struct proxy *p, const struct sipmsg *req, const struct tp_f
 {
 	char src[SOCK_ADDR_STRLEN];
 
-	journal_emit(p->j, "options", "{s:s, s:s}", "source",
-	             sock_addr_str(&from->peer, src, sizeof(src)), "transport",
-	             tp_kind_name(from->kind));
+	journal_emit_at(p->j, &from->local, "options", "{s:s, s:s}", "source",
+	                sock_addr_str(&from->peer, src, sizeof(src)), "transport",
+	                tp_kind_name(from->kind));
 	reply(p, req, from, 200, "OK");
 }
 

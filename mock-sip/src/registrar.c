@@ -160,6 +160,9 @@ static void journal_reg(struct registrar *r, const char *user, const char *conta
 
 	if (o && reason)
 		json_object_set_new(o, "reason", json_string(reason));
+	if (o && f && f->local.len)
+		json_object_set_new(o, "local",
+		                    json_string(sock_addr_str(&f->local, src, sizeof(src))));
 	journal_write(r->j, "register", o);
 }
 

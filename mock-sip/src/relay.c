@@ -236,17 +236,21 @@ int relay_sess_alloc(struct relay_sess **sp, struct relay *r, const char *call_i
 static void journal_leg(struct relay *r, const struct relay_sess *s, const struct leg *l)
 {
 	char peer[SOCK_ADDR_STRLEN] = "";
+	struct sock_addr local = {.len = 0};
 
 	if (l->peer[0].len)
 		sock_addr_str(&l->peer[0], peer, sizeof(peer));
-	journal_emit(r->j, "media.stream",
-	             "{s:s, s:i, s:i, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}",
-	             "call_id", s->call_id, "stream", l->idx, "relay_port", l->port, "leg",
-	             l->side ? "callee" : "caller", "peer", peer, "latched", l->latched[0],
-	             "packets_in", (json_int_t)l->pkts_in, "packets_out", (json_int_t)l->pkts_out,
-	             "bytes_in", (json_int_t)l->bytes_in, "bytes_out", (json_int_t)l->bytes_out,
-	             "rtcp_in", (json_int_t)l->rtcp_in, "rtcp_out", (json_int_t)l->rtcp_out,
-	             "first_seen", l->first_seen, "last_seen", l->last_seen);
+	if (l->fd[0] < 0 || sock_local(l->fd[0], &local))
+		local.len = 0;
+	journal_emit_at(r->j, &local, "media.stream",
+	                "{s:s, s:i, s:i, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}",
+	                "call_id", s->call_id, "stream", l->idx, "relay_port", l->port, "leg",
+	                l->side ? "callee" : "caller", "peer", peer, "latched", l->latched[0],
+	                "packets_in", (json_int_t)l->pkts_in, "packets_out",
+	                (json_int_t)l->pkts_out, "bytes_in", (json_int_t)l->bytes_in, "bytes_out",
+	                (json_int_t)l->bytes_out, "rtcp_in", (json_int_t)l->rtcp_in, "rtcp_out",
+	                (json_int_t)l->rtcp_out, "first_seen", l->first_seen, "last_seen",
+	                l->last_seen);
 }
 
 void relay_sess_free(struct relay_sess *s)

@@ -52,6 +52,7 @@ int stunsrv_answer(struct journal *j, int fd, const uint8_t *buf, size_t n,
 	struct stun_msg m;
 	const char *key = NULL;
 	char src[SOCK_ADDR_STRLEN];
+	struct sock_addr local;
 	size_t len = 0;
 	int err;
 
@@ -68,8 +69,11 @@ int stunsrv_answer(struct journal *j, int fd, const uint8_t *buf, size_t n,
 		                            key ? strlen(key) : 0, m.has_fingerprint || !key, &len);
 	if (err)
 		return 1;
-	journal_emit(j, "stun", "{s:s, s:i, s:b}", "source", sock_addr_str(from, src, sizeof(src)),
-	             "port", port, "integrity", key != NULL);
+	if (sock_local(fd, &local))
+		local.len = 0;
+	journal_emit_at(j, &local, "stun", "{s:s, s:i, s:b}", "source",
+	                sock_addr_str(from, src, sizeof(src)), "port", port, "integrity",
+	                key != NULL);
 	(void)sendto(fd, out, len, 0, (const struct sockaddr *)&from->ss, from->len);
 	return 1;
 }

@@ -234,10 +234,10 @@ int txn_server_send(struct txnl *l, const struct sipmsg *req, const struct tp_fl
 
 	if (l->j) {
 		char dst[SOCK_ADDR_STRLEN];
-		journal_emit(l->j, "sip.response", "{s:i, s:s, s:s, s:s, s:s}", "status", status,
-		             "method", req->method, "call_id", req->call_id, "dest",
-		             sock_addr_str(&from->peer, dst, sizeof(dst)), "transport",
-		             tp_kind_name(from->kind));
+		journal_emit_at(l->j, &from->local, "sip.response", "{s:i, s:s, s:s, s:s, s:s}",
+		                "status", status, "method", req->method, "call_id", req->call_id,
+		                "dest", sock_addr_str(&from->peer, dst, sizeof(dst)), "transport",
+		                tp_kind_name(from->kind));
 	}
 
 	if (err || from->kind != TP_UDP || !req->branch[0] || strcmp(req->method, "ACK") == 0)

@@ -90,6 +90,33 @@ static void fx_down(struct fx *f)
 	free(f->events);
 }
 
+/* Checks every journal line of event names the server's address the client reached
+ * ("local"); returns how many there were. */
+static size_t journal_local(const struct fx *f, const char *event, const struct sock_addr *want)
+{
+	char line[8192], w[SOCK_ADDR_STRLEN];
+	FILE *fp = fopen(f->events, "r");
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(fp);
+	sock_addr_str(want, w, sizeof(w));
+	while (fgets(line, sizeof(line), fp)) {
+		json_t *o = json_loads(line, 0, NULL);
+
+		ck_assert_ptr_nonnull(o);
+		if (!strcmp(json_string_value(json_object_get(o, "event")), event)) {
+			const char *l = json_string_value(json_object_get(o, "local"));
+
+			ck_assert_msg(l && !strcmp(l, w), "%s: local %s, want %s", event,
+			              l ? l : "(none)", w);
+			n++;
+		}
+		json_decref(o);
+	}
+	fclose(fp);
+	return n;
+}
+
 /* Sends msg, runs the loop until a final response (bounded), returns its status. */
 static int exchange(struct fx *f, const char *msg, char *resp, size_t cap)
 {
@@ -165,6 +192,9 @@ START_TEST(test_registrar_challenges_then_binds_with_digest)
 	ck_assert_int_eq(registrar_lookup(f.reg, "alice", &b), 0);
 	ck_assert_str_eq(b.contact, "sip:alice@192.0.2.10:5060");
 	ck_assert_int_eq(b.flow.kind, TP_UDP);
+	ck_assert_uint_eq(journal_local(&f, "register", &f.srv), 2);
+	ck_assert_uint_eq(journal_local(&f, "sip.request", &f.srv), 2);
+	ck_assert_uint_eq(journal_local(&f, "sip.response", &f.srv), 2);
 	fx_down(&f);
 }
 END_TEST
@@ -273,6 +303,7 @@ START_TEST(test_options_answered_with_allow_accept_supported)
 	/* a retransmission gets the same answer from the transaction, not a new one */
 	ck_assert_int_eq(exchange(&f, options_req, resp, sizeof(resp)), 200);
 	ck_assert_uint_eq(txnl_count(f.txn), 1);
+	ck_assert_uint_eq(journal_local(&f, "options", &f.srv), 1);
 	fx_down(&f);
 }
 END_TEST
@@ -380,6 +411,7 @@ START_TEST(test_proxy_retransmits_invite_over_udp_until_provisional)
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_eq((int)recv_pumped(&f, f.fd, resp, sizeof(resp), 2500), 0);
 	close(caller);
+	ck_assert_uint_eq(journal_local(&f, "call", &f.srv), 1); /* start */
 	fx_down(&f);
 }
 END_TEST
@@ -468,6 +500,7 @@ START_TEST(test_stun_server_checks_message_integrity)
 		}
 	}
 	close(fd);
+	ck_assert_uint_eq(journal_local(&f, "stun", &lo), 2);
 	stunsrv_close(s);
 	fx_down(&f);
 }

@@ -215,9 +215,9 @@ static int listen_all(struct app *a, char **addrs, int tls, int roles)
 		sock_addr_str(&bound, buf, sizeof(buf));
 		log_info("%s on %s://%s", roles == TLSRV_ROLE_TCM ? "TCM" : "tunnel",
 		         tls ? "https" : "http", buf);
-		journal_emit(a->j, "server.listen", "{s:s, s:s, s:s}", "role",
-		             roles == TLSRV_ROLE_TCM ? "tcm" : "tunnel", "scheme",
-		             tls ? "https" : "http", "address", buf);
+		journal_emit_at(a->j, &bound, "server.listen", "{s:s, s:s, s:s}", "role",
+		                roles == TLSRV_ROLE_TCM ? "tcm" : "tunnel", "scheme",
+		                tls ? "https" : "http", "address", buf);
 	}
 	return 0;
 }
@@ -257,8 +257,8 @@ static int detect_all(struct app *a)
 				return -1;
 			}
 			sock_addr_str(&bound, buf, sizeof(buf));
-			journal_emit(a->j, "server.listen", "{s:s, s:s, s:s}", "role", "detect",
-			             "scheme", kinds[k].name, "address", buf);
+			journal_emit_at(a->j, &bound, "server.listen", "{s:s, s:s, s:s}", "role",
+			                "detect", "scheme", kinds[k].name, "address", buf);
 		}
 	}
 	return 0;

@@ -48,6 +48,7 @@ struct hconn {
 	uint64_t timer;
 	int closing; /* answer sent, close when flushed */
 	char client[SOCK_ADDR_STRLEN];
+	char local[SOCK_ADDR_STRLEN]; /* our address the client reached (names TCM/server) */
 	struct hconn *next, *prev;
 };
 
@@ -81,6 +82,7 @@ struct tunnel {
 	uint8_t *in;
 	size_t inlen;
 	char client[SOCK_ADDR_STRLEN];
+	char local[SOCK_ADDR_STRLEN];
 	char user[128];
 	const char *scheme;
 	int via_proxy;
@@ -192,12 +194,13 @@ static void chan_free(struct channel *c, const char *reason)
 {
 	struct tunnel *t = c->t;
 
-	journal_emit(t->srv->j, "channel.close", "{s:I, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
-	             "tunnel", (json_int_t)t->id, "channel", c->id, "kind",
-	             c->kind == CH_SIP ? "sip" : "udp", "reason", reason, "bytes_in",
-	             (json_int_t)c->bytes_in, "bytes_out", (json_int_t)c->bytes_out, "datagrams_in",
-	             (json_int_t)c->dgrams_in, "datagrams_out", (json_int_t)c->dgrams_out,
-	             "dropped", (json_int_t)c->dropped);
+	journal_emit(t->srv->j, "channel.close",
+	             "{s:I, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "tunnel",
+	             (json_int_t)t->id, "channel", c->id, "kind", c->kind == CH_SIP ? "sip" : "udp",
+	             "reason", reason, "bytes_in", (json_int_t)c->bytes_in, "bytes_out",
+	             (json_int_t)c->bytes_out, "datagrams_in", (json_int_t)c->dgrams_in,
+	             "datagrams_out", (json_int_t)c->dgrams_out, "dropped", (json_int_t)c->dropped,
+	             "local", t->local);
 	log_debug("tunnel %llu channel %u closed: %s", (unsigned long long)t->id, c->id, reason);
 	chan_unlink(c);
 	evloop_timer_cancel(t->srv->loop, c->timer);
@@ -429,9 +432,10 @@ static void chan_open(struct tunnel *t, const struct tl_msg *m)
 	c->next = t->chans;
 	t->chans = c;
 	t->nchans++;
-	journal_emit(srv->j, "channel.open", "{s:I, s:i, s:s, s:s, s:i, s:s}", "tunnel",
-	             (json_int_t)t->id, "channel", c->id, "kind", c->kind == CH_SIP ? "sip" : "udp",
-	             "host", c->host, "port", c->port, "transport",
+	journal_emit(srv->j, "channel.open", "{s:s, s:I, s:i, s:s, s:s, s:i, s:s}", "local",
+	             t->local, "tunnel", (json_int_t)t->id, "channel", c->id, "kind",
+	             c->kind == CH_SIP ? "sip" : "udp", "host", c->host, "port", c->port,
+	             "transport",
 	             c->kind == CH_UDP                ? "udp"
 	                     : c->transport == TL_TLS ? "tls"
 	                                              : "tcp");
@@ -783,9 +787,10 @@ static void tunnel_close(struct tunnel *t, int status, const char *reason)
 		memcpy(p + 2, reason, rl);
 		send_control(t, WS_OP_CLOSE, p, 2 + rl);
 	}
-	journal_emit(srv->j, "tunnel.close", "{s:I, s:s, s:s, s:s, s:I, s:I}", "tunnel",
-	             (json_int_t)t->id, "client", t->client, "scheme", t->scheme, "reason", reason,
-	             "bytes_in", (json_int_t)t->bytes_in, "bytes_out", (json_int_t)t->bytes_out);
+	journal_emit(srv->j, "tunnel.close", "{s:s, s:I, s:s, s:s, s:s, s:I, s:I}", "local",
+	             t->local, "tunnel", (json_int_t)t->id, "client", t->client, "scheme",
+	             t->scheme, "reason", reason, "bytes_in", (json_int_t)t->bytes_in, "bytes_out",
+	             (json_int_t)t->bytes_out);
 	log_info("tunnel %llu from %s closed: %s", (unsigned long long)t->id, t->client, reason);
 	if (t->prev)
 		t->prev->next = t->next;
@@ -890,8 +895,9 @@ static void reject(struct hconn *h, int status, const char *error)
 	char body[128];
 	const char *extra = NULL;
 
-	journal_emit(h->srv->j, "upgrade.reject", "{s:s, s:i, s:s, s:s}", "client", h->client,
-	             "status", status, "reason", error, "scheme", h->ls->tls ? "https" : "http");
+	journal_emit(h->srv->j, "upgrade.reject", "{s:s, s:s, s:i, s:s, s:s}", "local", h->local,
+	             "client", h->client, "status", status, "reason", error, "scheme",
+	             h->ls->tls ? "https" : "http");
 	log_info("%s: %d %s", h->client, status, error);
 	if (status == 401)
 		extra = "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n";
@@ -939,6 +945,7 @@ static void become_tunnel(struct hconn *h, const struct upgrade_res *u, size_t h
 	t->st = h->st;
 	h->st = NULL;
 	str_copy(t->client, h->client, sizeof(t->client));
+	str_copy(t->local, h->local, sizeof(t->local));
 	str_copy(t->user, u->user, sizeof(t->user));
 	t->scheme = h->ls->tls ? "https" : "http";
 	t->via_proxy = u->via_proxy;
@@ -957,9 +964,9 @@ static void become_tunnel(struct hconn *h, const struct upgrade_res *u, size_t h
 	stream_set_handlers(t->st, tunnel_readable, tunnel_event, t);
 	(void)stream_write(t->st, resp, (size_t)n);
 	stream_pause(t->st, 0);
-	journal_emit(srv->j, "tunnel.open", "{s:I, s:s, s:s, s:b, s:s}", "tunnel",
-	             (json_int_t)t->id, "client", t->client, "scheme", t->scheme, "via_proxy",
-	             t->via_proxy, "user", t->user);
+	journal_emit(srv->j, "tunnel.open", "{s:s, s:I, s:s, s:s, s:b, s:s}", "local", t->local,
+	             "tunnel", (json_int_t)t->id, "client", t->client, "scheme", t->scheme,
+	             "via_proxy", t->via_proxy, "user", t->user);
 	log_info("tunnel %llu open from %s (%s%s) user %s", (unsigned long long)t->id, t->client,
 	         t->scheme, t->via_proxy ? ", via proxy" : "", t->user);
 	if (t->inlen)
@@ -975,8 +982,8 @@ static void tcm_assign(struct hconn *h, const struct http_req *r)
 
 	if (http_auth_bearer(r, srv->secret, srv->secretlen, time(NULL), user, sizeof(user),
 	                     &error)) {
-		journal_emit(srv->j, "tcm.reject", "{s:s, s:i, s:s}", "client", h->client, "status",
-		             401, "reason", error);
+		journal_emit(srv->j, "tcm.reject", "{s:s, s:s, s:i, s:s}", "local", h->local,
+		             "client", h->client, "status", 401, "reason", error);
 		http_error(h, 401, error);
 		return;
 	}
@@ -989,8 +996,8 @@ static void tcm_assign(struct hconn *h, const struct http_req *r)
 			best = s;
 	}
 	if (!best) {
-		journal_emit(srv->j, "tcm.assign", "{s:s, s:n, s:s}", "client", h->client, "server",
-		             "user", user);
+		journal_emit(srv->j, "tcm.assign", "{s:s, s:s, s:n, s:s}", "local", h->local,
+		             "client", h->client, "server", "user", user);
 		http_error(h, 503, "no_server");
 		return;
 	}
@@ -998,9 +1005,9 @@ static void tcm_assign(struct hconn *h, const struct http_req *r)
 	best->assigned++;
 	snprintf(body, sizeof(body), "{\"server\":\"%s\",\"port\":%u,\"scheme\":\"%s\"}",
 	         best->host, best->port, best->scheme);
-	journal_emit(srv->j, "tcm.assign", "{s:s, s:s, s:i, s:s, s:s}", "client", h->client,
-	             "server", best->host, "port", best->port, "scheme", best->scheme, "user",
-	             user);
+	journal_emit(srv->j, "tcm.assign", "{s:s, s:s, s:s, s:i, s:s, s:s}", "local", h->local,
+	             "client", h->client, "server", best->host, "port", best->port, "scheme",
+	             best->scheme, "user", user);
 	respond(h, 200, "OK", NULL, body);
 }
 
@@ -1117,6 +1124,7 @@ static void conn_start(struct listener *ls, int cfd, const char *client)
 {
 	struct tlsrv *srv = ls->srv;
 	struct hconn *h;
+	struct sock_addr la;
 	SSL *ssl = NULL;
 
 	if (srv->nconns >= srv->lim.max_conns) {
@@ -1142,6 +1150,10 @@ static void conn_start(struct listener *ls, int cfd, const char *client)
 	h->srv = srv;
 	h->ls = ls;
 	str_copy(h->client, client, sizeof(h->client));
+	/* One process serves every TCM and TeamLink address: the accepted socket's local
+	 * address is which one the client reached. */
+	if (sock_local(cfd, &la) == 0)
+		sock_addr_str(&la, h->local, sizeof(h->local));
 	h->next = srv->conns;
 	if (srv->conns)
 		srv->conns->prev = h;

@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -53,6 +54,35 @@ static int wait_text(const char *path, const char *needle, int ms)
 		poll(NULL, 0, 20);
 	}
 	return 0;
+}
+
+/* Journal lines of event: all of them (want NULL) or those whose "local" (the server address
+ * the client reached) is want. */
+static size_t journal_count(const char *path, const char *event, const char *want)
+{
+	char *t = slurp(path), *line, *save = NULL;
+	size_t n = 0;
+
+	for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(line, 0, NULL);
+		const char *ev = json_string_value(json_object_get(o, "event"));
+		const char *l = json_string_value(json_object_get(o, "local"));
+
+		if (ev && !strcmp(ev, event) && (!want || (l && !strcmp(l, want))))
+			n++;
+		json_decref(o);
+	}
+	free(t);
+	return n;
+}
+
+/* Every line of event names the listener at addr as the server the client reached. */
+static void assert_local(const char *path, const char *event, const char *addr)
+{
+	size_t all = journal_count(path, event, NULL);
+
+	ck_assert_msg(all > 0, "no %s line", event);
+	ck_assert_msg(journal_count(path, event, addr) == all, "%s: not all local %s", event, addr);
 }
 
 static void find_listen(struct env *e, const char *role, const char *scheme, char *out, size_t n)
@@ -363,6 +393,14 @@ static void register_and_relay(const char *scheme, int via_proxy)
 	              "%s", ev);
 	ck_assert_msg(strstr(ev, "\"datagrams_in\":25,\"datagrams_out\":25"), "%s", ev);
 	free(ev);
+	{
+		const char *lst = strcmp(scheme, "https") ? e.http : e.https;
+		const char *evs[] = {"tunnel.open", "channel.open", "channel.close",
+		                     "tunnel.close"};
+
+		for (size_t i = 0; i < 4; i++)
+			assert_local(e.events, evs[i], lst);
+	}
 	if (via_proxy) {
 		char *log = NULL, *lp;
 		ck_assert_int_ge(asprintf(&lp, "%s/tinyproxy.log", e.dir), 0);
@@ -418,6 +456,7 @@ START_TEST(test_upgrade_with_bad_or_expired_token_gets_401)
 	ck_assert_msg(strstr(ev, "\"event\":\"upgrade.reject\"") && !strstr(ev, "tunnel.open"),
 	              "%s", ev);
 	free(ev);
+	assert_local(e.events, "upgrade.reject", e.https);
 	free(out);
 	free(old);
 	free(forged);
@@ -726,6 +765,8 @@ START_TEST(test_tcm_assigns_healthy_servers_and_skips_down_ones)
 	ev = slurp(e.events);
 	ck_assert_ptr_nonnull(strstr(ev, "\"event\":\"tcm.assign\""));
 	free(ev);
+	assert_local(e.events, "tcm.assign", e.tcm);
+	assert_local(e.events, "tcm.reject", e.tcm);
 	free(tok);
 	env_down(&e);
 }
@@ -775,6 +816,9 @@ START_TEST(test_detect_server_answers_options_and_stun)
 	close(fd);
 	ck_assert_msg(wait_text(e.events, "\"proto\":\"udp\"", 3000), "no udp detect.probe");
 	ck_assert_msg(wait_text(e.events, "\"event\":\"detect.probe\"", 3000), "no detect.probe");
+	ck_assert_uint_eq(journal_count(e.events, "detect.probe", NULL), 2);
+	ck_assert_uint_eq(journal_count(e.events, "detect.probe", tcp), 1);
+	ck_assert_uint_eq(journal_count(e.events, "detect.probe", udp), 1);
 	env_down(&e);
 }
 END_TEST

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 struct journal;
+struct sock_addr;
 
 /* path NULL gives a journal that discards everything (so callers need no checks). */
 int journal_open(struct journal **jp, const char *path, const char *service)
@@ -21,6 +22,12 @@ void journal_close(struct journal *j);
 int journal_write(struct journal *j, const char *event, json_t *fields);
 /* json_pack-format convenience: journal_emit(j, "login", "{s:s, s:i}", "user", u, "status", 200). */
 int journal_emit(struct journal *j, const char *event, const char *fmt, ...);
+
+/* journal_emit plus "local": the server's own address the client reached ("ADDR:PORT", the
+ * accepted socket's local address or the bound UDP address), which names the server in a
+ * timeline when one process serves several addresses. local NULL or empty adds nothing. */
+int journal_emit_at(struct journal *j, const struct sock_addr *local, const char *event,
+                    const char *fmt, ...);
 
 /* Formats the current UTC time as "2026-11-24T03:33:23.123456Z". */
 void journal_timestamp(char *buf, size_t len);

@@ -107,7 +107,7 @@ struct conform_timeline_limits {
 	size_t max_events; /* default 2,000,000: further events are counted, not kept */
 	size_t max_flows; /* TCP flows tracked at once (default 65536) */
 	size_t max_stream_buf; /* per direction reassembly + message buffer (default 256 KiB) */
-	unsigned rtp_port_min; /* RTP heuristic port range, default 1024..65535: the checks */
+	unsigned rtp_port_min; /* RTP heuristic port range, default 1..65535: the checks    */
 	unsigned rtp_port_max; /* judge the configured media range, the decoder must see all */
 };
 

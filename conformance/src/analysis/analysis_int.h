@@ -44,6 +44,7 @@ struct conform_timeline {
 		json_t *ev;
 	} * ev;
 	size_t n, cap;
+	size_t named; /* events [0, named) have their host and service names */
 	bool sorted;
 	struct conform_timeline_stats st;
 	const char *capture; /* name of the capture being read (borrowed during add_pcap) */
@@ -54,6 +55,8 @@ struct conform_timeline {
 	size_t nhosts, caphosts;
 };
 
+/* The service of a well-known port ("sip", "https", ...), NULL for others (timeline.c). */
+const char *port_service(unsigned port);
 /* Adds an event (timeline.c). For pcap events pi gives src/capture/frame/addresses; returns
  * the new object (borrowed, add attributes to it) or NULL when the event cap is reached. */
 json_t *tl_add_pcap_event(struct conform_timeline *t, const struct pktinfo *pi, const char *kind);
@@ -119,6 +122,8 @@ int hosts_init(struct conform_timeline *t);
 void hosts_free(struct conform_timeline *t);
 /* Does addr (an address, "ip:port" or "[v6]:port") or a literal name match host pattern? */
 bool hosts_match(const struct conform_timeline *t, const char *pattern, const char *value);
+/* The host name of an address ("ip", "ip:port", "[v6]:port"); NULL when the table has none. */
+const char *hosts_name(const struct conform_timeline *t, const char *value);
 
 /* Address helpers (rules.c). */
 /* Extracts the address part of "ip", "ip:port", "[v6]:port" into out; false if not an IP. */

@@ -178,3 +178,15 @@ bool hosts_match(const struct conform_timeline *t, const char *pattern, const ch
 	}
 	return false;
 }
+
+const char *hosts_name(const struct conform_timeline *t, const char *value)
+{
+	char addr[64];
+
+	if (!t || !value || !addr_part(value, addr, sizeof(addr)))
+		return NULL;
+	for (size_t i = 0; i < t->nhosts; i++)
+		if (!strcmp(t->hosts[i].addr, addr) && !strpbrk(t->hosts[i].name, "*?["))
+			return t->hosts[i].name; /* a glob entry names no one host */
+	return NULL;
+}

@@ -204,6 +204,14 @@ static struct flow *flow_find(struct tcp_table *tt, const struct pktinfo *pi, ui
 	return NULL;
 }
 
+/* A connection's events name the service of the port it was made to, also when the packet
+ * (a SYN/ACK, a RST) comes back from that port. */
+static void conn_service(json_t *ev, const struct flow *f)
+{
+	json_object_del(ev, "dst_service");
+	ev_set_str(ev, "dst_service", port_service(f->sport));
+}
+
 /* client_is_sender: whether the packet's sender initiated the connection (as far as we know). */
 static struct flow *flow_new(struct conform_timeline *t, const struct pktinfo *pi, uint32_t h,
                              bool client_is_sender)
@@ -471,6 +479,8 @@ void tcp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint
 			json_t *ev = tl_add_pcap_event(t, pi, "tcp.established");
 
 			f->synack_seen = true;
+			if (ev)
+				conn_service(ev, f);
 			if (ev && f->syn_seen)
 				ev_set_real(ev, "rtt_ms", (pi->t - f->syn_pi.t) * 1000.0);
 		}
@@ -481,8 +491,10 @@ void tcp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint
 		if (!f->rst_seen) {
 			json_t *ev = tl_add_pcap_event(t, pi, "tcp.rst");
 
-			if (ev)
+			if (ev) {
 				ev_set_bool(ev, "answered_syn", f->syn_seen && !f->synack_seen);
+				conn_service(ev, f);
+			}
 		}
 		f->rst_seen = true;
 		flow_end(t, f);

@@ -27,7 +27,7 @@ int conform_timeline_alloc(struct conform_timeline **tp, const struct conform_ti
 	t->lim.max_events = 2000000;
 	t->lim.max_flows = 65536;
 	t->lim.max_stream_buf = 256 * 1024;
-	t->lim.rtp_port_min = 1024;
+	t->lim.rtp_port_min = 1;
 	t->lim.rtp_port_max = 65535;
 	if (lim) {
 		if (lim->max_events)
@@ -137,6 +137,22 @@ void ev_set_bool(json_t *ev, const char *key, bool v)
 	json_object_set_new(ev, key, json_boolean(v));
 }
 
+const char *port_service(unsigned port)
+{
+	static const struct {
+		unsigned port;
+		const char *name;
+	} svc[] = {
+	        {5060, "sip"}, {5061, "sip-tls"}, {3478, "stun"},       {443, "https"},
+	        {80, "http"},  {53, "dns"},       {3128, "http-proxy"},
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(svc); i++)
+		if (svc[i].port == port)
+			return svc[i].name;
+	return NULL;
+}
+
 json_t *tl_add_pcap_event(struct conform_timeline *t, const struct pktinfo *pi, const char *kind)
 {
 	char src[128], sip[INET6_ADDRSTRLEN], dip[INET6_ADDRSTRLEN];
@@ -162,6 +178,7 @@ json_t *tl_add_pcap_event(struct conform_timeline *t, const struct pktinfo *pi, 
 	ev_set_str(ev, "dst_ip", dip);
 	ev_set_int(ev, "dst_port", pi->dport);
 	ev_set_str(ev, "proto", pi->proto);
+	ev_set_str(ev, "dst_service", port_service(pi->dport));
 	if (tl_push(t, pi->t, ev))
 		return NULL;
 	return ev;
@@ -374,12 +391,49 @@ static int slot_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
+/* Sets key to the host name of the address in the event's field addr_key, when known. */
+static void name_addr(struct conform_timeline *t, json_t *ev, const char *addr_key, const char *key,
+                      bool bare)
+{
+	const char *v = json_string_value(json_object_get(ev, addr_key));
+	const char *name = v ? hosts_name(t, v) : NULL;
+	char addr[64];
+
+	if (name)
+		ev_set_str(ev, key, name);
+	else if (bare && v && addr_part(v, addr, sizeof(addr)))
+		ev_set_str(ev, key, addr);
+}
+
+/* Names the hosts of the events added since the last call from the host table as it is now:
+ * src_host/dst_host on packets, `at` (the server the client reached) on journal lines with
+ * `local`. Done here rather than when an event is added so a plan loaded after the captures
+ * still names them. */
+static void name_events(struct conform_timeline *t)
+{
+	for (size_t i = t->named; i < t->n; i++) {
+		json_t *ev = t->ev[i].ev;
+		const char *src = json_string_value(json_object_get(ev, "src"));
+
+		if (!src)
+			continue;
+		if (!strncmp(src, "pcap:", 5)) {
+			name_addr(t, ev, "src_ip", "src_host", false);
+			name_addr(t, ev, "dst_ip", "dst_host", false);
+		} else if (!strncmp(src, "journal:", 8)) {
+			name_addr(t, ev, "local", "at", true);
+		}
+	}
+	t->named = t->n;
+}
+
 void conform_timeline_finish(struct conform_timeline *t)
 {
 	if (!t)
 		return;
 	tcp_flush(t);
 	udp_flush(t);
+	name_events(t);
 	if (!t->sorted && t->n > 1) {
 		qsort(t->ev, t->n, sizeof(*t->ev), slot_cmp);
 		for (size_t i = 0; i < t->n; i++)

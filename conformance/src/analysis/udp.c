@@ -151,6 +151,24 @@ static bool rtp_pt_ok(int pt)
 	return pt <= 34 || (pt >= 96 && pt <= 127);
 }
 
+/* Name services put a random 16-bit ID first, which reads as RTP version 2 one time in four:
+ * a datagram from or to their ports is never media. SIP (text) and STUN (first two bits 0)
+ * cannot look like version 2, on any port. */
+static bool name_service_port(uint16_t port)
+{
+	return port == 53 || port == 137 || port == 5353 || port == 5355;
+}
+
+/* Media may come from any port (an endpoint sending RTP from port 800 must be seen so the
+ * media range checks can fail); port 0 is not a port. */
+static bool media_ports(const struct conform_timeline *t, const struct pktinfo *pi)
+{
+	unsigned lo = t->lim.rtp_port_min ? t->lim.rtp_port_min : 1, hi = t->lim.rtp_port_max;
+
+	return pi->sport >= lo && pi->sport <= hi && pi->dport >= lo && pi->dport <= hi &&
+	        !name_service_port(pi->sport) && !name_service_port(pi->dport);
+}
+
 void udp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint8_t *p, size_t len)
 {
 	if (stun_decode(t, pi, p, len))
@@ -160,14 +178,11 @@ void udp_packet(struct conform_timeline *t, const struct pktinfo *pi, const uint
 		return;
 	if (sip_looks_like(p, len) && sip_decode(t, pi, p, len, false) > 0)
 		return;
-	if (len >= 8 && (p[0] >> 6) == 2 && p[1] >= 200 && p[1] <= 204 && pi->sport >= 1024 &&
-	    pi->dport >= 1024) {
+	if (len >= 8 && (p[0] >> 6) == 2 && p[1] >= 200 && p[1] <= 204 && media_ports(t, pi)) {
 		account(t, pi, UK_RTCP, 0, 0, len);
 		return;
 	}
-	if (len >= 12 && (p[0] >> 6) == 2 && rtp_pt_ok(p[1] & 0x7f) &&
-	    pi->sport >= t->lim.rtp_port_min && pi->sport <= t->lim.rtp_port_max &&
-	    pi->dport >= t->lim.rtp_port_min && pi->dport <= t->lim.rtp_port_max) {
+	if (len >= 12 && (p[0] >> 6) == 2 && rtp_pt_ok(p[1] & 0x7f) && media_ports(t, pi)) {
 		uint32_t ssrc =
 		        (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
 
