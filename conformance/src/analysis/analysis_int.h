@@ -122,8 +122,6 @@ int hosts_init(struct conform_timeline *t);
 void hosts_free(struct conform_timeline *t);
 /* Does addr (an address, "ip:port" or "[v6]:port") or a literal name match host pattern? */
 bool hosts_match(const struct conform_timeline *t, const char *pattern, const char *value);
-/* The host name of an address ("ip", "ip:port", "[v6]:port"); NULL when the table has none. */
-const char *hosts_name(const struct conform_timeline *t, const char *value);
 
 /* Address helpers (rules.c). */
 /* Extracts the address part of "ip", "ip:port", "[v6]:port" into out; false if not an IP. */

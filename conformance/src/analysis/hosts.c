@@ -143,8 +143,8 @@ const char *conform_hosts_name(const struct conform_timeline *t, const char *val
 	if (!t || !value || !addr_part(value, addr, sizeof(addr)))
 		return NULL;
 	for (size_t i = 0; i < t->nhosts; i++)
-		if (!strcmp(t->hosts[i].addr, addr))
-			return t->hosts[i].name;
+		if (!strcmp(t->hosts[i].addr, addr) && !strpbrk(t->hosts[i].name, "*?["))
+			return t->hosts[i].name; /* a glob entry names no one host */
 	return NULL;
 }
 
@@ -179,14 +179,3 @@ bool hosts_match(const struct conform_timeline *t, const char *pattern, const ch
 	return false;
 }
 
-const char *hosts_name(const struct conform_timeline *t, const char *value)
-{
-	char addr[64];
-
-	if (!t || !value || !addr_part(value, addr, sizeof(addr)))
-		return NULL;
-	for (size_t i = 0; i < t->nhosts; i++)
-		if (!strcmp(t->hosts[i].addr, addr) && !strpbrk(t->hosts[i].name, "*?["))
-			return t->hosts[i].name; /* a glob entry names no one host */
-	return NULL;
-}

@@ -396,7 +396,7 @@ static void name_addr(struct conform_timeline *t, json_t *ev, const char *addr_k
                       bool bare)
 {
 	const char *v = json_string_value(json_object_get(ev, addr_key));
-	const char *name = v ? hosts_name(t, v) : NULL;
+	const char *name = v ? conform_hosts_name(t, v) : NULL;
 	char addr[64];
 
 	if (name)
