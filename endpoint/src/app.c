@@ -24,6 +24,7 @@
 #include "onsight/util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,7 +123,9 @@ static void stray_tick(void *arg)
 
 	a->stray_timer = evloop_timer_add(a->loop, 1000, stray_tick, a);
 	if (a->stray_fd >= 0) {
-		int rc = sock_connect_result(a->stray_fd);
+		/* SO_ERROR is 0 while the connect is still pending: writable means it ended. */
+		struct pollfd p = {.fd = a->stray_fd, .events = POLLOUT};
+		int rc = poll(&p, 1, 0) == 1 ? sock_connect_result(a->stray_fd) : EINPROGRESS;
 
 		snprintf(detail, sizeof(detail), "direct TCP to %s while tunnelled: %s",
 		         sock_addr_str(&a->stray_to, to, sizeof(to)),
@@ -872,9 +875,14 @@ static void step_connect(void *arg)
 	if (decide_detect_runs(&a->cfg, a->o->faults)) {
 		run_detect(a);
 	} else {
-		a->path = PATH_DIRECT;
+		const char *why;
+
+		a->path = decide_path(&a->cfg, a->o->faults, 0, 0, &why);
 		status_emit(a->st, "detect", "{s:s, s:s, s:[]}", "result", "skipped", "reason",
-		            "TeamLink disabled: Firewall Detect does not run", "probes");
+		            a->path == PATH_TEAMLINK
+		                    ? why
+		                    : "TeamLink disabled: Firewall Detect does not run",
+		            "probes");
 	}
 	choose_server(a);
 	if (!decide_registers(a->o->faults))
@@ -960,12 +968,12 @@ static void step_login(void *arg)
 	rc = oam_login(&oo, a->o->user, a->o->password, a->o->device_id, &a->sess, &status, err,
 	               sizeof(err));
 	if (rc) {
-		status_emit(a->st, "login", "{s:b, s:i, s:s}", "ok", 0, "status", status, "error",
-		            err);
+		status_emit(a->st, "login", "{s:b, s:i, s:s, s:s}", "ok", 0, "status", status,
+		            "url", url, "error", err);
 		retry(a, "login", err, step_login);
 		return;
 	}
-	status_emit(a->st, "login", "{s:b, s:i}", "ok", 1, "status", status);
+	status_emit(a->st, "login", "{s:b, s:i, s:s}", "ok", 1, "status", status, "url", url);
 	if (!decide_fetch_config(a->o->faults)) {
 		builtin_config(a);
 		return;

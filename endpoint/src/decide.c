@@ -146,6 +146,10 @@ enum path decide_path(const struct epconfig *c, unsigned faults, int ran, int al
                       const char **reason)
 {
 	if (!c->tl_enabled) {
+		if (faults & F_TEAMLINK_WHEN_DISABLED) {
+			*reason = "TeamLink disabled, tunnelled anyway";
+			return PATH_TEAMLINK;
+		}
 		*reason = "TeamLink disabled: direct registration";
 		return PATH_DIRECT;
 	}

@@ -53,6 +53,8 @@ static const struct {
          "every second"},
         {F_NEVER_REGISTER, "never-register",
          "logs in and fetches the configuration, then never registers"},
+        {F_TEAMLINK_WHEN_DISABLED, "teamlink-when-disabled",
+         "TeamLink disabled in the configuration: the endpoint tunnels through TeamLink anyway"},
 };
 
 unsigned fault_parse(const char *name)

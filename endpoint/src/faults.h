@@ -28,6 +28,7 @@ enum fault {
 	F_PROXY_ANY_HOST = 1u << 18,
 	F_DIRECT_SIP_WHILE_TUNNELLED = 1u << 19,
 	F_NEVER_REGISTER = 1u << 20,
+	F_TEAMLINK_WHEN_DISABLED = 1u << 21,
 };
 
 /* The fault bit for name, or 0 if unknown. */

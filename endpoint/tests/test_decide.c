@@ -92,6 +92,10 @@ START_TEST(test_path_is_direct_when_open_and_teamlink_when_closed)
 	c.tl_enabled = 0;
 	ck_assert_int_eq(decide_path(&c, 0, 1, 0, &why), PATH_DIRECT);
 	ck_assert_int_eq(decide_path(&c, F_TEAMLINK_ALWAYS, 1, 0, &why), PATH_DIRECT);
+	ck_assert_int_eq(decide_path(&c, 0, 0, 0, &why), PATH_DIRECT);
+	ck_assert_int_eq(decide_path(&c, F_TEAMLINK_WHEN_DISABLED, 0, 0, &why), PATH_TEAMLINK);
+	c.tl_enabled = 1;
+	ck_assert_int_eq(decide_path(&c, F_TEAMLINK_WHEN_DISABLED, 1, 1, &why), PATH_DIRECT);
 }
 END_TEST
 
@@ -230,7 +234,7 @@ START_TEST(test_every_fault_has_a_name_that_parses_back)
 {
 	unsigned i, seen = 0;
 
-	ck_assert_uint_eq(fault_count(), 21);
+	ck_assert_uint_eq(fault_count(), 22);
 	for (i = 0; i < fault_count(); i++) {
 		unsigned b = fault_bit(i);
 
