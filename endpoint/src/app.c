@@ -254,10 +254,13 @@ static void call_conn_closed(void *arg, const char *reason)
 {
 	struct app *a = arg;
 
-	/* Only the call's own flow is gone; the registration stays. Freed on the next call or
-	 * at teardown (we are inside its callback). */
+	/* Only the call's own flow is gone; the registration stays. sipconn calls this from a
+	 * loop iteration of its own, so the connection may be freed here; the next call opens
+	 * another. */
 	status_emit(a->st, "error", "{s:s, s:s, s:i}", "what", "call", "detail", reason,
 	            "retry_in_ms", 0);
+	sipconn_free(a->call_conn);
+	a->call_conn = NULL;
 }
 
 /* The outgoing call's messages when decide_call_route sends them elsewhere than the
