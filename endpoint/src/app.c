@@ -81,6 +81,8 @@ struct app {
 	int restart_pending; /* a retry is scheduled: later failures of this attempt are echoes */
 	int call_placed;
 	int stopping;
+	int early_reg_tried; /* register-before-detect: the one direct attempt before detecting */
+	int early_reg_pending; /* ... and it is the registration under way */
 	struct netwatch *nw;
 };
 
@@ -321,6 +323,14 @@ static void hook_reg(void *arg, int ok, const char *reason)
 	}
 	a->failures = 0;
 	a->backoff_ms = 0;
+	if (a->early_reg_pending) {
+		/* register-before-detect: registered; only now Firewall Detect, and the path it
+		 * picks (from a timer: the UA that called us is torn down). */
+		a->early_reg_pending = 0;
+		a->restart_pending = 1;
+		set_timer(a, &a->step_timer, 0, step_connect);
+		return;
+	}
 	if ((a->o->faults & F_DIRECT_SIP_WHILE_TUNNELLED) && a->path == PATH_TEAMLINK &&
 	    !a->stray_timer)
 		a->stray_timer = evloop_timer_add(a->loop, 0, stray_tick, a);
@@ -873,6 +883,17 @@ static void step_connect(void *arg)
 	teardown(a);
 	if (!a->logged_in) {
 		step_login(a);
+		return;
+	}
+	a->early_reg_pending = 0;
+	if (decide_detect_runs(&a->cfg, a->o->faults) && !decide_detect_first(a->o->faults) &&
+	    !a->early_reg_tried) {
+		/* Fault register-before-detect: a direct registration before any probe, once. */
+		a->early_reg_tried = 1;
+		a->early_reg_pending = 1;
+		a->path = PATH_DIRECT;
+		choose_server(a);
+		connect_direct(a);
 		return;
 	}
 	if (decide_detect_runs(&a->cfg, a->o->faults)) {

@@ -62,6 +62,11 @@ void decide_builtin_config(struct epconfig *c, const char *user, const char *pas
 	c->detect_method = EPC_DETECT_SIP;
 }
 
+int decide_detect_first(unsigned faults)
+{
+	return !(faults & F_REGISTER_BEFORE_DETECT);
+}
+
 int decide_registers(unsigned faults)
 {
 	return !(faults & F_NEVER_REGISTER);

@@ -26,6 +26,9 @@ int decide_fetch_config(unsigned faults);
 /* The configuration an endpoint that never fetched one falls back to: the cloud SIP
  * server on TCP 5060, TeamLink off, the login name and password as SIP identity. */
 void decide_builtin_config(struct epconfig *c, const char *user, const char *password);
+/* Does Firewall Detect (when it runs) come before the first registration? Not with
+ * register-before-detect: one direct registration first, detection after it. */
+int decide_detect_first(unsigned faults);
 /* Does the endpoint register at all? Not with never-register. */
 int decide_registers(unsigned faults);
 /* Transport of direct SIP: the configured one; sip-udp turns TCP into UDP. */

@@ -55,6 +55,8 @@ static const struct {
          "logs in and fetches the configuration, then never registers"},
         {F_TEAMLINK_WHEN_DISABLED, "teamlink-when-disabled",
          "TeamLink disabled in the configuration: the endpoint tunnels through TeamLink anyway"},
+        {F_REGISTER_BEFORE_DETECT, "register-before-detect",
+         "TeamLink enabled: registers directly first, runs Firewall Detect only after that"},
 };
 
 unsigned fault_parse(const char *name)

@@ -29,6 +29,7 @@ enum fault {
 	F_DIRECT_SIP_WHILE_TUNNELLED = 1u << 19,
 	F_NEVER_REGISTER = 1u << 20,
 	F_TEAMLINK_WHEN_DISABLED = 1u << 21,
+	F_REGISTER_BEFORE_DETECT = 1u << 22,
 };
 
 /* The fault bit for name, or 0 if unknown. */

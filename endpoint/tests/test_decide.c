@@ -184,6 +184,14 @@ START_TEST(test_never_register_fault_stops_before_registering)
 }
 END_TEST
 
+START_TEST(test_register_before_detect_fault_puts_detection_second)
+{
+	ck_assert(decide_detect_first(0));
+	ck_assert(decide_detect_first(F_TEAMLINK_ALWAYS | F_NEVER_REGISTER));
+	ck_assert(!decide_detect_first(F_REGISTER_BEFORE_DETECT));
+}
+END_TEST
+
 START_TEST(test_sip_udp_fault_turns_tcp_into_udp_only)
 {
 	struct epconfig c;
@@ -234,7 +242,7 @@ START_TEST(test_every_fault_has_a_name_that_parses_back)
 {
 	unsigned i, seen = 0;
 
-	ck_assert_uint_eq(fault_count(), 22);
+	ck_assert_uint_eq(fault_count(), 23);
 	for (i = 0; i < fault_count(); i++) {
 		unsigned b = fault_bit(i);
 
@@ -256,6 +264,7 @@ TU_SUITE("decide", test_detect_runs_only_when_teamlink_is_enabled,
          test_schemes_follow_connection_and_fault, test_login_plain_http_fault_logs_in_on_port_80,
          test_no_config_fetch_fault_falls_back_to_the_cloud_on_tcp,
          test_never_register_fault_stops_before_registering,
+         test_register_before_detect_fault_puts_detection_second,
          test_sip_udp_fault_turns_tcp_into_udp_only,
          test_register_wrong_server_fault_registers_to_the_cloud,
          test_call_out_wrong_server_fault_routes_the_invite_to_the_cloud,

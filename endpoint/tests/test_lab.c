@@ -651,6 +651,7 @@ START_TEST(test_lab_s2_proxy_and_tunnel_bypass_faults)
 	struct ep e;
 	const char *const f_any[] = {"--fault", "proxy-any-host", NULL};
 	const char *const f_stray[] = {"--fault", "direct-sip-while-tunnelled", NULL};
+	const char *const f_early[] = {"--fault", "register-before-detect", NULL};
 
 	lab_start("s2-inside");
 	/* proxy-any-host: a CONNECT to the OAM server's bare address, which the allow-list
@@ -678,6 +679,23 @@ START_TEST(test_lab_s2_proxy_and_tunnel_bypass_faults)
 	EXPECT(&e, "\"event\":\"error\"", "203.0.113.20:5060 while tunnelled: no answer");
 	EXPECT(&e, "\"event\":\"error\"", "203.0.113.20:5061 while tunnelled: no answer");
 	ep_stop(&e);
+
+	/* register-before-detect, outside (no proxy there): a direct registration first, then
+	 * Firewall Detect (ports open), then the registration again. */
+	ck_assert_int_eq(fwlab_migrate(L.l, "outside"), 0);
+	ep_start(&e, "bob", 0, f_early);
+	EXPECT(&e, "\"event\":\"registered\"", "\"path\":\"direct\"");
+	EXPECT(&e, "\"event\":\"detect\"", "\"result\":\"direct\"");
+	EXPECT(&e, "\"event\":\"registered\"", "\"path\":\"direct\"");
+	{
+		const char *reg = strstr(e.c.text, "\"event\":\"registered\"");
+		const char *det = strstr(e.c.text, "\"event\":\"detect\"");
+
+		ck_assert_ptr_nonnull(det);
+		ck_assert_msg(reg && reg < det, "registered after detect:\n%s", tail(&e));
+	}
+	ep_stop(&e);
+	ck_assert_int_eq(fwlab_migrate(L.l, "inside"), 0);
 }
 END_TEST
 
