@@ -5,6 +5,7 @@
 #include "decide.h"
 #include "epconfig.h"
 #include "eptunnel.h"
+#include "netio.h"
 #include "faults.h"
 #include "netwatch.h"
 #include "oam.h"
@@ -23,11 +24,14 @@
 #include "onsight/util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define APP_MAX_TUNNEL_TRIES 8
 #define APP_RELOGIN_AFTER 3 /* consecutive failures before logging in again */
@@ -58,19 +62,27 @@ struct app {
 	struct eptunnel *tun;
 	struct sipframe *tframe;
 	struct sipua *ua;
+	struct sipconn *call_conn; /* call-out-wrong-server: the outgoing call's own flow */
 	struct tl_try tries[APP_MAX_TUNNEL_TRIES];
 	unsigned ntries, try_i;
 	int tun_up;
 	int proxy_dead; /* the web proxy could not be reached during this attempt: go direct */
 	int asking_private; /* OPTIONS to the private server inside the tunnel is pending */
 	uint64_t ask_timer;
+	/* direct-sip-while-tunnelled: the pending direct connect and where it goes */
+	int stray_fd;
+	unsigned stray_n;
+	struct sock_addr stray_to;
+	int stray_resolved;
 	/* timers */
-	uint64_t step_timer, call_timer, hold_timer, stop_timer;
+	uint64_t step_timer, call_timer, hold_timer, stop_timer, stray_timer;
 	unsigned failures;
 	unsigned backoff_ms;
 	int restart_pending; /* a retry is scheduled: later failures of this attempt are echoes */
 	int call_placed;
 	int stopping;
+	int early_reg_tried; /* register-before-detect: the one direct attempt before detecting */
+	int early_reg_pending; /* ... and it is the registration under way */
 	struct netwatch *nw;
 };
 
@@ -84,6 +96,59 @@ static void set_timer(struct app *a, uint64_t *t, uint64_t ms, void (*h)(void *)
 	*t = evloop_timer_add(a->loop, ms, h, a);
 }
 
+/* ---- fault direct-sip-while-tunnelled ---- */
+
+static void stray_close(struct app *a)
+{
+	if (a->stray_fd >= 0)
+		close(a->stray_fd);
+	a->stray_fd = -1;
+}
+
+static void stray_stop(struct app *a)
+{
+	if (a->stray_timer)
+		evloop_timer_cancel(a->loop, a->stray_timer);
+	a->stray_timer = 0;
+	stray_close(a);
+	a->stray_resolved = 0;
+}
+
+/* Fault: once a second, a direct TCP connect to the SIP server on 5060, then 5061, as if the
+ * tunnel were not there (the firewall that made us tunnel drops the SYNs). The previous
+ * attempt is judged and closed first. */
+static void stray_tick(void *arg)
+{
+	struct app *a = arg;
+	char to[SOCK_ADDR_STRLEN], detail[300];
+	unsigned port = a->stray_n++ % 2 ? DETECT_SIPS_PORT : DETECT_SIP_PORT;
+
+	a->stray_timer = evloop_timer_add(a->loop, 1000, stray_tick, a);
+	if (a->stray_fd >= 0) {
+		/* SO_ERROR is 0 while the connect is still pending: writable means it ended. */
+		struct pollfd p = {.fd = a->stray_fd, .events = POLLOUT};
+		int rc = poll(&p, 1, 0) == 1 ? sock_connect_result(a->stray_fd) : EINPROGRESS;
+
+		snprintf(detail, sizeof(detail), "direct TCP to %s while tunnelled: %s",
+		         sock_addr_str(&a->stray_to, to, sizeof(to)),
+		         rc == 0                                       ? "connected"
+		                 : rc == EINPROGRESS || rc == EALREADY ? "no answer"
+		                                                       : strerror(rc));
+		status_emit(a->st, "error", "{s:s, s:s, s:i}", "what", "sip", "detail", detail,
+		            "retry_in_ms", 1000);
+		stray_close(a);
+	}
+	if (!a->stray_resolved) {
+		if (netio_resolve(a->sip_host, DETECT_SIP_PORT, SOCK_STREAM, &a->stray_to))
+			return;
+		a->stray_resolved = 1;
+	}
+	sock_addr_set_port(&a->stray_to, (uint16_t)port);
+	a->stray_fd = sock_connect_tcp(&a->stray_to);
+	if (a->stray_fd < 0)
+		a->stray_fd = -1;
+}
+
 static void teardown(struct app *a)
 {
 	if (a->call_timer)
@@ -95,8 +160,11 @@ static void teardown(struct app *a)
 		evloop_timer_cancel(a->loop, a->ask_timer);
 	a->ask_timer = 0;
 	a->asking_private = 0;
+	stray_stop(a);
 	sipua_free(a->ua);
 	a->ua = NULL;
+	sipconn_free(a->call_conn);
+	a->call_conn = NULL;
 	sipconn_free(a->conn);
 	a->conn = NULL;
 	if (a->tun) {
@@ -176,6 +244,57 @@ static int hook_send(void *arg, const char *buf, size_t len)
 	return ENOTCONN;
 }
 
+static void call_conn_msg(void *arg, const char *msg, size_t len)
+{
+	struct app *a = arg;
+
+	if (a->ua)
+		(void)sipua_input(a->ua, msg, len);
+}
+
+static void call_conn_closed(void *arg, const char *reason)
+{
+	struct app *a = arg;
+
+	/* Only the call's own flow is gone; the registration stays. sipconn calls this from a
+	 * loop iteration of its own, so the connection may be freed here; the next call opens
+	 * another. */
+	status_emit(a->st, "error", "{s:s, s:s, s:i}", "what", "call", "detail", reason,
+	            "retry_in_ms", 0);
+	sipconn_free(a->call_conn);
+	a->call_conn = NULL;
+}
+
+/* The outgoing call's messages when decide_call_route sends them elsewhere than the
+ * registration's flow (fault call-out-wrong-server): their own direct connection. */
+static int hook_call_send(void *arg, const char *buf, size_t len)
+{
+	struct app *a = arg;
+	struct epc_hostport to;
+	struct sipconn_opts so;
+	char reason[256];
+	int err;
+
+	if (!a->call_conn) {
+		if (!decide_call_route(&a->cfg, a->o->faults, &to))
+			return hook_send(arg, buf, len);
+		memset(&so, 0, sizeof(so));
+		so.host = to.host;
+		so.port = to.port;
+		so.transport = epc_transport_name(decide_sip_transport(&a->cfg, a->o->faults));
+		so.ctx = a->tls;
+		so.timeout_ms = a->o->sip_timeout_ms;
+		err = sipconn_open(&a->call_conn, a->loop, &so, call_conn_msg, call_conn_closed, a,
+		                   reason, sizeof(reason));
+		if (err) {
+			status_emit(a->st, "error", "{s:s, s:s, s:i}", "what", "call", "detail",
+			            reason, "retry_in_ms", 0);
+			return err;
+		}
+	}
+	return sipconn_send(a->call_conn, buf, len);
+}
+
 static int hook_media_open(void *arg, struct rtp *r, const char *host, unsigned port)
 {
 	struct app *a = arg;
@@ -204,6 +323,17 @@ static void hook_reg(void *arg, int ok, const char *reason)
 	}
 	a->failures = 0;
 	a->backoff_ms = 0;
+	if (a->early_reg_pending) {
+		/* register-before-detect: registered; only now Firewall Detect, and the path it
+		 * picks (from a timer: the UA that called us is torn down). */
+		a->early_reg_pending = 0;
+		a->restart_pending = 1;
+		set_timer(a, &a->step_timer, 0, step_connect);
+		return;
+	}
+	if ((a->o->faults & F_DIRECT_SIP_WHILE_TUNNELLED) && a->path == PATH_TEAMLINK &&
+	    !a->stray_timer)
+		a->stray_timer = evloop_timer_add(a->loop, 0, stray_tick, a);
 	if (a->o->call_uri && !a->call_placed && !a->call_timer)
 		set_timer(a, &a->call_timer, (uint64_t)a->o->call_after_s * 1000, place_call);
 }
@@ -211,8 +341,13 @@ static void hook_reg(void *arg, int ok, const char *reason)
 static int start_ua(struct app *a, const char *local_host, unsigned local_port)
 {
 	struct sipua_conf uc;
-	struct sipua_hooks hk = {hook_send, hook_media_open, hook_media_close, hook_reg, a};
+	struct sipua_hooks hk = {hook_send, hook_media_open, hook_media_close, hook_reg, NULL, a};
+	struct epc_hostport unused;
+	unsigned f = a->o->faults;
 	int err;
+
+	if (decide_call_route(&a->cfg, f, &unused))
+		hk.call_send = hook_call_send;
 
 	memset(&uc, 0, sizeof(uc));
 	uc.aor = a->cfg.sip_uri;
@@ -220,7 +355,9 @@ static int start_ua(struct app *a, const char *local_host, unsigned local_port)
 	uc.auth_user = a->cfg.auth_user;
 	uc.auth_password = a->cfg.auth_password;
 	uc.expires = a->cfg.register_expires;
-	uc.transport = epc_transport_name(a->cfg.transport);
+	/* Through the tunnel SIP rides the channel's TCP or TLS: only direct SIP can be UDP. */
+	uc.transport = epc_transport_name(
+	        a->path == PATH_TEAMLINK ? a->cfg.transport : decide_sip_transport(&a->cfg, f));
 	uc.server_host = a->sip_host;
 	uc.server_port = a->sip_port;
 	uc.path = a->path == PATH_TEAMLINK ? "teamlink" : "direct";
@@ -228,7 +365,10 @@ static int start_ua(struct app *a, const char *local_host, unsigned local_port)
 	uc.local_port = local_port;
 	uc.port_min = a->cfg.port_min;
 	uc.port_max = a->cfg.port_max;
-	uc.media_below_range = !!(a->o->faults & F_MEDIA_OUT_OF_RANGE);
+	uc.media_ports = f & F_MEDIA_BELOW_1024 ? RTP_PORTS_BELOW_1024
+	        : f & F_MEDIA_OUT_OF_RANGE      ? RTP_PORTS_BELOW_RANGE
+	                                        : RTP_PORTS_IN_RANGE;
+	uc.no_rtp = !!(f & F_NO_RTP);
 	uc.auto_answer = a->o->auto_answer;
 	uc.timeout_ms = a->o->sip_timeout_ms;
 	err = sipua_alloc(&a->ua, a->loop, a->st, &uc, &hk);
@@ -262,7 +402,7 @@ static void connect_direct(struct app *a)
 	memset(&so, 0, sizeof(so));
 	so.host = a->sip_host;
 	so.port = a->sip_port;
-	so.transport = epc_transport_name(a->cfg.transport);
+	so.transport = epc_transport_name(decide_sip_transport(&a->cfg, a->o->faults));
 	so.ctx = a->tls;
 	so.timeout_ms = a->o->sip_timeout_ms;
 	if ((a->o->faults & F_SIP_VIA_PROXY) && a->web_proxy[0]) {
@@ -335,8 +475,13 @@ static void private_unanswered(void *arg)
 	a->tframe = NULL;
 	snprintf(reason, sizeof(reason), "private %.200s did not answer OPTIONS through the tunnel",
 	         a->cfg.priv.host);
-	str_copy(a->sip_host, a->cfg.pub.host, sizeof(a->sip_host));
-	a->sip_port = a->cfg.pub.port;
+	{
+		struct epc_hostport reg;
+
+		decide_registrar(&a->cfg, a->o->faults, &a->cfg.pub, &reg);
+		str_copy(a->sip_host, reg.host, sizeof(a->sip_host));
+		a->sip_port = reg.port;
+	}
 	emit_server(a, "public", reason);
 	err = sipframe_alloc(&a->tframe, SIPFRAME_MAX_MSG);
 	if (!err)
@@ -702,9 +847,10 @@ static void choose_server(struct app *a)
 	if (ch == CHOOSE_ASK_PRIVATE) {
 		char r2[256];
 		int status = 0;
-		int err = probe_sip_options(a->cfg.priv.host, a->cfg.priv.port,
-		                            epc_transport_name(a->cfg.transport), a->tls,
-		                            a->o->detect_timeout_ms, &status, r2, sizeof(r2));
+		int err = probe_sip_options(
+		        a->cfg.priv.host, a->cfg.priv.port,
+		        epc_transport_name(decide_sip_transport(&a->cfg, a->o->faults)), a->tls,
+		        a->o->detect_timeout_ms, &status, r2, sizeof(r2));
 
 		if (!err) {
 			ch = CHOOSE_PRIVATE;
@@ -718,8 +864,13 @@ static void choose_server(struct app *a)
 		hp = &a->cfg.priv;
 		chosen = "private";
 	}
-	str_copy(a->sip_host, hp->host, sizeof(a->sip_host));
-	a->sip_port = hp->port;
+	{
+		struct epc_hostport reg;
+
+		decide_registrar(&a->cfg, a->o->faults, hp, &reg);
+		str_copy(a->sip_host, reg.host, sizeof(a->sip_host));
+		a->sip_port = reg.port;
+	}
 	emit_server(a, chosen, reason);
 }
 
@@ -734,14 +885,32 @@ static void step_connect(void *arg)
 		step_login(a);
 		return;
 	}
+	a->early_reg_pending = 0;
+	if (decide_detect_runs(&a->cfg, a->o->faults) && !decide_detect_first(a->o->faults) &&
+	    !a->early_reg_tried) {
+		/* Fault register-before-detect: a direct registration before any probe, once. */
+		a->early_reg_tried = 1;
+		a->early_reg_pending = 1;
+		a->path = PATH_DIRECT;
+		choose_server(a);
+		connect_direct(a);
+		return;
+	}
 	if (decide_detect_runs(&a->cfg, a->o->faults)) {
 		run_detect(a);
 	} else {
-		a->path = PATH_DIRECT;
+		const char *why;
+
+		a->path = decide_path(&a->cfg, a->o->faults, 0, 0, &why);
 		status_emit(a->st, "detect", "{s:s, s:s, s:[]}", "result", "skipped", "reason",
-		            "TeamLink disabled: Firewall Detect does not run", "probes");
+		            a->path == PATH_TEAMLINK
+		                    ? why
+		                    : "TeamLink disabled: Firewall Detect does not run",
+		            "probes");
 	}
 	choose_server(a);
+	if (!decide_registers(a->o->faults))
+		return; /* fault never-register: the server is chosen, nothing is sent to it */
 	if (a->path == PATH_TEAMLINK)
 		connect_teamlink(a);
 	else
@@ -750,10 +919,61 @@ static void step_connect(void *arg)
 
 /* ---- login and configuration ---- */
 
+/* Fault proxy-any-host: before the real CONNECT, one to a host the proxy's allow-list does
+ * not name: the OAM server's bare address (skipping the name), or when that does not
+ * resolve, the SIP server's TLS port. The proxy's answer is reported. */
+static void stray_proxy_connect(struct app *a, const char *url)
+{
+	char proxy[300], host[300], target[SOCK_ADDR_STRLEN], detail[400];
+	const char *h = strstr(url, "://"), *colon;
+	struct sock_addr sa;
+	unsigned pport;
+	int status = 0, fd;
+
+	str_copy(proxy, a->web_proxy, sizeof(proxy));
+	colon = strrchr(proxy, ':');
+	if (!colon || !h)
+		return;
+	pport = (unsigned)atoi(colon + 1);
+	proxy[colon - proxy] = '\0';
+	str_copy(host, h + 3, sizeof(host));
+	host[strcspn(host, ":/")] = '\0';
+	if (netio_resolve(host, 443, SOCK_STREAM, &sa) == 0) {
+		sock_addr_host(&sa, target, sizeof(target));
+		fd = netio_connect_via_proxy(proxy, pport, target, 443, a->o->http_timeout_ms,
+		                             &status);
+		snprintf(host, sizeof(host), "%s:443", target);
+	} else {
+		str_copy(host, CLOUD_SIP_HOST ":5061", sizeof(host));
+		fd = netio_connect_via_proxy(proxy, pport, CLOUD_SIP_HOST, 5061,
+		                             a->o->http_timeout_ms, &status);
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(detail, sizeof(detail), "proxy CONNECT %s: %d", host, status);
+	status_emit(a->st, "error", "{s:s, s:s, s:i}", "what", "login", "detail", detail,
+	            "retry_in_ms", 0);
+}
+
+/* Fault no-config-fetch: the configuration an endpoint that never asked falls back to. */
+static void builtin_config(struct app *a)
+{
+	decide_builtin_config(&a->cfg, a->o->user, a->o->password);
+	a->have_cfg = 1;
+	a->logged_in = 1;
+	status_emit(a->st, "config", "{s:b, s:s, s:b, s:s, s:s, s:s}", "ok", 1, "source",
+	            "built-in", "teamlink_enabled", 0, "detect_method",
+	            epc_detect_name(a->cfg.detect_method), "transport",
+	            epc_transport_name(a->cfg.transport), "connection",
+	            epc_connection_name(a->cfg.connection));
+	step_connect(a);
+}
+
 static void step_login(void *arg)
 {
 	struct app *a = arg;
-	struct oam_opts oo = {a->o->oam_url, a->web_proxy[0] ? a->web_proxy : NULL, a->tls,
+	char url[600];
+	struct oam_opts oo = {url, a->web_proxy[0] ? a->web_proxy : NULL, a->tls,
 	                      a->o->http_timeout_ms};
 	char err[512] = "", cfgerr[512];
 	char *body = NULL;
@@ -763,15 +983,25 @@ static void step_login(void *arg)
 	a->step_timer = 0;
 	a->restart_pending = 0;
 	teardown(a);
+	if (decide_oam_url(a->o->oam_url, a->o->faults, url, sizeof(url))) {
+		retry(a, "login", "unusable OAM URL", step_login);
+		return;
+	}
+	if ((a->o->faults & F_PROXY_ANY_HOST) && oo.proxy)
+		stray_proxy_connect(a, url);
 	rc = oam_login(&oo, a->o->user, a->o->password, a->o->device_id, &a->sess, &status, err,
 	               sizeof(err));
 	if (rc) {
-		status_emit(a->st, "login", "{s:b, s:i, s:s}", "ok", 0, "status", status, "error",
-		            err);
+		status_emit(a->st, "login", "{s:b, s:i, s:s, s:s}", "ok", 0, "status", status,
+		            "url", url, "error", err);
 		retry(a, "login", err, step_login);
 		return;
 	}
-	status_emit(a->st, "login", "{s:b, s:i}", "ok", 1, "status", status);
+	status_emit(a->st, "login", "{s:b, s:i, s:s}", "ok", 1, "status", status, "url", url);
+	if (!decide_fetch_config(a->o->faults)) {
+		builtin_config(a);
+		return;
+	}
 	rc = oam_config(&oo, &a->sess, &body, &len, &status, err, sizeof(err));
 	if (!rc)
 		rc = epconfig_parse(&a->cfg, body, len, cfgerr, sizeof(cfgerr));
@@ -872,6 +1102,7 @@ int app_run(const struct app_opts *o)
 
 	memset(&a, 0, sizeof(a));
 	a.o = o;
+	a.stray_fd = -1;
 	if (o->proxy)
 		str_copy(a.web_proxy, o->proxy, sizeof(a.web_proxy));
 	err = evloop_alloc(&a.loop);

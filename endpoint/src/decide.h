@@ -11,7 +11,35 @@
 #define DETECT_STUN_PORT 3478
 #define DETECT_MEDIA_PORT 15000 /* first port of the cloud media range (note §3 table) */
 
+#define CLOUD_SIP_HOST "sip.librestream.com" /* the Onsight cloud's own SIP service */
+#define CLOUD_SIP_PORT 5060
+
 enum path { PATH_DIRECT = 0, PATH_TEAMLINK };
+
+/* The OAM base URL to log in to: base itself; with login-plain-http the same host over
+ * http:// on port 80 (any port in base is dropped). 0, or EINVAL (not an http(s) URL) or
+ * ENAMETOOLONG. */
+int decide_oam_url(const char *base, unsigned faults, char *out, size_t len)
+        __attribute__((warn_unused_result));
+/* Is the configuration fetched after login? Not with no-config-fetch. */
+int decide_fetch_config(unsigned faults);
+/* The configuration an endpoint that never fetched one falls back to: the cloud SIP
+ * server on TCP 5060, TeamLink off, the login name and password as SIP identity. */
+void decide_builtin_config(struct epconfig *c, const char *user, const char *password);
+/* Does Firewall Detect (when it runs) come before the first registration? Not with
+ * register-before-detect: one direct registration first, detection after it. */
+int decide_detect_first(unsigned faults);
+/* Does the endpoint register at all? Not with never-register. */
+int decide_registers(unsigned faults);
+/* Transport of direct SIP: the configured one; sip-udp turns TCP into UDP. */
+enum epc_transport decide_sip_transport(const struct epconfig *c, unsigned faults);
+/* Where the REGISTER goes once a server is chosen: *chosen; with register-wrong-server the
+ * cloud server whatever was chosen. */
+void decide_registrar(const struct epconfig *c, unsigned faults, const struct epc_hostport *chosen,
+                      struct epc_hostport *out);
+/* Where an outgoing INVITE goes: 0 = on the registration's own flow (through the
+ * registrar); 1 = straight to *out (call-out-wrong-server: the cloud server). */
+int decide_call_route(const struct epconfig *c, unsigned faults, struct epc_hostport *out);
 
 /* Does Firewall Detect run? Only when TeamLink is enabled (note §5.3). */
 int decide_detect_runs(const struct epconfig *c, unsigned faults);

@@ -30,6 +30,33 @@ static const struct {
          "a network change is reported but detection and registration are not re-run"},
         {F_HTTP_BEFORE_HTTPS, "http-before-https",
          "the TeamLink tunnel tries HTTP on 80 before HTTPS on 443"},
+        {F_LOGIN_PLAIN_HTTP, "login-plain-http",
+         "logs in to OAM over plain HTTP on port 80 instead of HTTPS"},
+        {F_NO_CONFIG_FETCH, "no-config-fetch",
+         "logs in but never fetches the configuration: built-in defaults (sip.librestream.com, "
+         "TCP 5060)"},
+        {F_SIP_UDP, "sip-udp",
+         "direct SIP (REGISTER, INVITE, OPTIONS) over UDP where the "
+         "account says TCP"},
+        {F_REGISTER_WRONG_SERVER, "register-wrong-server",
+         "registers to the cloud server sip.librestream.com although an enterprise server is "
+         "configured"},
+        {F_CALL_OUT_WRONG_SERVER, "call-out-wrong-server",
+         "the outgoing INVITE goes straight to sip.librestream.com, not through the registrar"},
+        {F_NO_RTP, "no-rtp", "answers and places calls but never sends RTP or RTCP"},
+        {F_MEDIA_BELOW_1024, "media-below-1024",
+         "RTP/RTCP from a port pair below 1024 (a privileged port, not just under the range)"},
+        {F_PROXY_ANY_HOST, "proxy-any-host",
+         "through the web proxy, also CONNECTs to a host not on the allow-list first"},
+        {F_DIRECT_SIP_WHILE_TUNNELLED, "direct-sip-while-tunnelled",
+         "while registered through TeamLink, tries direct TCP to the SIP server on 5060/5061 "
+         "every second"},
+        {F_NEVER_REGISTER, "never-register",
+         "logs in and fetches the configuration, then never registers"},
+        {F_TEAMLINK_WHEN_DISABLED, "teamlink-when-disabled",
+         "TeamLink disabled in the configuration: the endpoint tunnels through TeamLink anyway"},
+        {F_REGISTER_BEFORE_DETECT, "register-before-detect",
+         "TeamLink enabled: registers directly first, runs Firewall Detect only after that"},
 };
 
 unsigned fault_parse(const char *name)

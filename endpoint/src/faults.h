@@ -18,6 +18,18 @@ enum fault {
 	F_MEDIA_OUT_OF_RANGE = 1u << 8,
 	F_NO_REDETECT_ON_MIGRATE = 1u << 9,
 	F_HTTP_BEFORE_HTTPS = 1u << 10,
+	F_LOGIN_PLAIN_HTTP = 1u << 11,
+	F_NO_CONFIG_FETCH = 1u << 12,
+	F_SIP_UDP = 1u << 13,
+	F_REGISTER_WRONG_SERVER = 1u << 14,
+	F_CALL_OUT_WRONG_SERVER = 1u << 15,
+	F_NO_RTP = 1u << 16,
+	F_MEDIA_BELOW_1024 = 1u << 17,
+	F_PROXY_ANY_HOST = 1u << 18,
+	F_DIRECT_SIP_WHILE_TUNNELLED = 1u << 19,
+	F_NEVER_REGISTER = 1u << 20,
+	F_TEAMLINK_WHEN_DISABLED = 1u << 21,
+	F_REGISTER_BEFORE_DETECT = 1u << 22,
 };
 
 /* The fault bit for name, or 0 if unknown. */

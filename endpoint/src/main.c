@@ -45,7 +45,7 @@ static void usage(FILE *f)
 	        "  --help, --version\n"
 	        "Status: JSON Lines on stdout. Faults:\n");
 	for (unsigned i = 0; i < fault_count(); i++)
-		fprintf(f, "  %-24s %s\n", fault_name(fault_bit(i)), fault_describe(fault_bit(i)));
+		fprintf(f, "  %-27s %s\n", fault_name(fault_bit(i)), fault_describe(fault_bit(i)));
 }
 
 static int num(const char *s, unsigned long max, unsigned *out)

@@ -150,7 +150,7 @@ static int bind_pair(struct rtp *r, unsigned lo, unsigned hi)
 }
 
 int rtp_alloc(struct rtp **rp, struct evloop *loop, unsigned port_min, unsigned port_max,
-              int below_range)
+              enum rtp_ports where)
 {
 	struct rtp *r = NULL;
 	int err;
@@ -162,11 +162,14 @@ int rtp_alloc(struct rtp **rp, struct evloop *loop, unsigned port_min, unsigned 
 		return ENOMEM;
 	r->loop = loop;
 	r->fd = r->rtcp_fd = -1;
-	if (below_range) {
+	if (where == RTP_PORTS_BELOW_RANGE) {
 		/* Fault: a pair just under the range (or the range of 10000 ports below it). */
 		unsigned hi = port_min > 1026 ? port_min - 1 : 1025;
 		unsigned lo = hi > 11024 ? hi - 10000 : 1024;
 		err = bind_pair(r, lo, hi);
+	} else if (where == RTP_PORTS_BELOW_1024) {
+		/* Fault: a privileged pair (binding it needs root or CAP_NET_BIND_SERVICE). */
+		err = bind_pair(r, RTP_LOW_PORT_MIN, RTP_LOW_PORT_MAX);
 	} else {
 		err = bind_pair(r, port_min, port_max);
 	}

@@ -16,10 +16,19 @@ struct rtp;
 
 typedef int(rtp_send_h)(void *arg, const uint8_t *buf, size_t len);
 
-/* Binds a port pair within [port_min, port_max] on the wildcard address. below_range picks a
- * port under port_min instead (fault media-out-of-range). */
+/* Where the port pair is taken from. */
+enum rtp_ports {
+	RTP_PORTS_IN_RANGE = 0, /* [port_min, port_max] */
+	RTP_PORTS_BELOW_RANGE, /* under port_min but >= 1024 (fault media-out-of-range) */
+	RTP_PORTS_BELOW_1024, /* a privileged pair in 800..1023 (fault media-below-1024) */
+};
+#define RTP_LOW_PORT_MIN 800
+#define RTP_LOW_PORT_MAX 1023
+
+/* Binds a port pair on the wildcard address, from where (RTP_PORTS_IN_RANGE: within
+ * [port_min, port_max]). */
 int rtp_alloc(struct rtp **rp, struct evloop *loop, unsigned port_min, unsigned port_max,
-              int below_range) __attribute__((warn_unused_result));
+              enum rtp_ports where) __attribute__((warn_unused_result));
 void rtp_free(struct rtp *r);
 unsigned rtp_local_port(const struct rtp *r);
 /* Routes outgoing packets through h instead of the socket (NULL: back to the socket). */

@@ -141,9 +141,22 @@ static void contact_value(const struct sipua *ua, char *out, size_t len)
 	         v6 ? "]" : "", ua->conf.local_port, ua->conf.transport);
 }
 
-static int ua_send(struct sipua *ua, const char *buf, size_t len)
+/* Is call_id the outgoing call's (whose messages may take their own flow)? */
+static int on_call_out(const struct sipua *ua, const char *call_id)
 {
-	int err = ua->hooks.send ? ua->hooks.send(ua->hooks.arg, buf, len) : ENOTCONN;
+	const struct call *c = &ua->call;
+
+	return c->state != CALL_NONE && c->outgoing && strcmp(c->call_id, call_id) == 0;
+}
+
+static int ua_send(struct sipua *ua, const char *call_id, const char *buf, size_t len)
+{
+	int (*h)(void *, const char *, size_t) = ua->hooks.send;
+	int err;
+
+	if (ua->hooks.call_send && on_call_out(ua, call_id))
+		h = ua->hooks.call_send;
+	err = h ? h(ua->hooks.arg, buf, len) : ENOTCONN;
 
 	if (err)
 		log_warnx("send failed: %s", strerror(err));
@@ -182,7 +195,7 @@ static int send_request(struct sipua *ua, const char *method, const char *ruri, 
 		free(buf);
 		return E2BIG;
 	}
-	err = ua_send(ua, buf, (size_t)n);
+	err = ua_send(ua, call_id, buf, (size_t)n);
 	free(buf);
 	return err;
 }
@@ -220,7 +233,7 @@ static int send_response(struct sipua *ua, const struct sipmsg *req, int status,
 		APPEND("Content-Type: %s\r\n", ctype);
 	APPEND("Content-Length: %zu\r\n\r\n%s", blen, body ? body : "");
 #undef APPEND
-	err = ua_send(ua, buf, off);
+	err = ua_send(ua, req->call_id, buf, off);
 out:
 	free(buf);
 	return err;
@@ -451,6 +464,12 @@ static int media_start(struct sipua *ua, const char *body, size_t len)
 
 	if (!c->rtp || c->media_on)
 		return 0;
+	if (ua->conf.no_rtp) {
+		/* Fault: the call is up, its ports are bound and reported, nothing is sent. */
+		c->media_on = 1;
+		c->media_timer = evloop_timer_add(ua->loop, UA_MEDIA_REPORT_MS, media_tick, ua);
+		return 0;
+	}
 	err = sdp_audio(body, len, addr, sizeof(addr), &port);
 	if (err) {
 		log_warnx("call %s: no usable audio in the SDP", c->call_id);
@@ -497,7 +516,7 @@ static void call_end(struct sipua *ua, const char *reason)
 		evloop_timer_cancel(ua->loop, c->media_timer);
 	if (c->rtp) {
 		media_report(ua, "end");
-		if (c->media_on && ua->hooks.media_close)
+		if (c->media_on && !ua->conf.no_rtp && ua->hooks.media_close)
 			ua->hooks.media_close(ua->hooks.arg, c->rtp);
 		rtp_free(c->rtp);
 	}
@@ -537,7 +556,7 @@ int sipua_call(struct sipua *ua, const char *uri)
 	if (c->state != CALL_NONE)
 		return EBUSY;
 	err = rtp_alloc(&c->rtp, ua->loop, ua->conf.port_min, ua->conf.port_max,
-	                ua->conf.media_below_range);
+	                (enum rtp_ports)ua->conf.media_ports);
 	if (err)
 		return err;
 	c->outgoing = 1;
@@ -639,7 +658,7 @@ static int incoming_invite(struct sipua *ua, const struct sipmsg *m)
 	if (!m->bodylen)
 		return send_response(ua, m, 488, "Not Acceptable Here", "nosdp", NULL, NULL, NULL);
 	err = rtp_alloc(&c->rtp, ua->loop, ua->conf.port_min, ua->conf.port_max,
-	                ua->conf.media_below_range);
+	                (enum rtp_ports)ua->conf.media_ports);
 	if (err)
 		return send_response(ua, m, 503, "Service Unavailable", "nomedia", NULL, NULL,
 		                     NULL);

@@ -28,7 +28,8 @@ struct sipua_conf {
 	const char *local_host; /* our address as the server sees the socket (Via, Contact, SDP) */
 	unsigned local_port;
 	unsigned port_min, port_max; /* media range */
-	int media_below_range; /* fault media-out-of-range */
+	int media_ports; /* enum rtp_ports: where the RTP pair is bound (faults move it) */
+	int no_rtp; /* fault no-rtp: calls are set up but no RTP/RTCP is ever sent */
 	int auto_answer;
 	unsigned timeout_ms; /* transaction timeout (no final response) */
 };
@@ -43,6 +44,10 @@ struct sipua_hooks {
 	void (*media_close)(void *arg, struct rtp *r);
 	/* Registration outcome: ok=1 registered (or refreshed), 0 failed (reason given). */
 	void (*reg_result)(void *arg, int ok, const char *reason);
+	/* Optional: sends a message of the outgoing call (INVITE, ACK, CANCEL, BYE and our
+	 * answers in that dialog) instead of send: another flow than the registration's
+	 * (fault call-out-wrong-server). NULL: everything goes through send. */
+	int (*call_send)(void *arg, const char *buf, size_t len);
 	void *arg;
 };
 

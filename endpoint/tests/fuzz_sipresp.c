@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct evloop *loop = NULL;
 	struct sipua *ua = NULL;
 	struct sipua_conf c;
-	struct sipua_hooks h = {discard, media_open, NULL, reg, NULL};
+	struct sipua_hooks h = {discard, media_open, NULL, reg, NULL, NULL};
 	static char buf[70000];
 	size_t len;
 

@@ -444,6 +444,105 @@ START_TEST(test_lab_s1_alice_registers_directly_and_calls_both_ways)
 }
 END_TEST
 
+/* The ways to get the login, the configuration, the SIP transport, the registration and the
+ * media wrong, each against the fault-free behaviour the previous test showed. */
+START_TEST(test_lab_s1_login_config_transport_and_media_faults)
+{
+	struct ep e;
+	const char *const f_plain[] = {"--fault", "login-plain-http", "--http-timeout", "1500",
+	                               NULL};
+	const char *const f_nocfg[] = {"--fault", "no-config-fetch", NULL};
+	const char *const f_udp[] = {"--fault", "sip-udp", NULL};
+	const char *const f_noreg[] = {"--fault", "never-register", NULL};
+	const char *const f_tlwd[] = {"--fault", "teamlink-when-disabled", "--http-timeout", "1000",
+	                              NULL};
+	const char *const f_nortp[] = {
+	        "--fault",     "no-rtp", "--call", "sip:peer@librestream.com", "--call-after", "0",
+	        "--call-hold", "2",      NULL};
+	const char *const f_low[] = {"--fault",
+	                             "media-below-1024",
+	                             "--call",
+	                             "sip:peer@librestream.com",
+	                             "--call-after",
+	                             "0",
+	                             "--call-hold",
+	                             "1",
+	                             NULL};
+
+	lab_start("s1");
+	/* login-plain-http: the login goes to port 80 in the clear; mock-oam (HTTPS on 443
+	 * only) never sees it. */
+	ep_start(&e, "alice", 0, f_plain);
+	EXPECT(&e, "\"event\":\"login\"", "\"ok\":false",
+	       "\"url\":\"http://onsight.librestream.com\"");
+	ep_stop(&e);
+	JOURNAL_LACKS("mock-oam", "\"event\":\"login\"");
+
+	/* no-config-fetch: logged in, no configuration asked for, REGISTER to the cloud on TCP
+	 * with the login credentials. */
+	ep_start(&e, "alice", 0, f_nocfg);
+	EXPECT(&e, "\"event\":\"config\"", "\"source\":\"built-in\"");
+	EXPECT(&e, "\"event\":\"sip.server\"", "\"host\":\"sip.librestream.com\"");
+	EXPECT(&e, "\"event\":\"register.failed\"", "\"transport\":\"tcp\"");
+	ep_stop(&e);
+	JOURNAL_HAS("mock-oam", "\"event\":\"login\"");
+	JOURNAL_LACKS("mock-oam", "\"event\":\"config\"");
+	JOURNAL_HAS("mock-sip", "\"event\":\"register\"", "alice", "\"transport\":\"tcp\"");
+
+	/* sip-udp: the account says TCP, the REGISTER arrives over UDP. */
+	JOURNAL_LACKS("mock-sip", "\"event\":\"register\"", "\"transport\":\"udp\"");
+	ep_start(&e, "alice", 0, f_udp);
+	EXPECT(&e, "\"event\":\"registered\"", "\"transport\":\"udp\"");
+	ep_stop(&e);
+	JOURNAL_HAS("mock-sip", "\"event\":\"register\"", "\"result\":\"ok\"",
+	            "\"transport\":\"udp\"");
+
+	/* never-register: configuration fetched, server chosen, then nothing. */
+	{
+		const char *const reg[] = {"\"event\":\"register\"", "alice", NULL};
+		const char *const any_reg[] = {"\"event\":\"register", NULL};
+		int before = journal_count("mock-sip", reg);
+
+		ep_start(&e, "alice", 0, f_noreg);
+		EXPECT(&e, "\"event\":\"config\"", "\"ok\":true");
+		EXPECT(&e, "\"event\":\"sip.server\"");
+		ck_assert(!ep_wait(&e.c, 3000, any_reg));
+		ep_stop(&e);
+		ck_assert_int_eq(journal_count("mock-sip", reg), before);
+	}
+
+	/* no-rtp: the call is set up, not one packet is sent. */
+	ep_start(&e, "alice", 0, f_nortp);
+	EXPECT(&e, "\"event\":\"call\"", "\"state\":\"established\"", "\"direction\":\"out\"");
+	EXPECT(&e, "\"event\":\"media\"", "\"when\":\"end\"", "\"tx_packets\":0");
+	ep_stop(&e);
+
+	/* teamlink-when-disabled: no detection (TeamLink is off), a tunnel all the same; the s1
+	 * firewall lets the LAN reach neither the TCM nor a TeamLink server. */
+	ep_start(&e, "alice", 0, f_tlwd);
+	EXPECT(&e, "\"event\":\"detect\"", "\"result\":\"skipped\"", "tunnelled anyway");
+	EXPECT(&e, "\"event\":\"tcm\"", "\"tcm\":\"tcm.librestream.com\"", "\"error\"");
+	EXPECT(&e, "\"event\":\"tunnel\"", "\"state\":\"failed\"",
+	       "\"server\":\"teamlink1.librestream.com\"");
+	ck_assert_int_eq(ep_count(&e.c, "\"event\":\"registered\""), 0);
+	ep_stop(&e);
+
+	/* media-below-1024: RTP from a privileged port (media-out-of-range stays >= 1024). */
+	ep_start(&e, "alice", 0, f_low);
+	EXPECT(&e, "\"event\":\"media\"", "\"when\":\"end\"");
+	{
+		const char *m = strstr(e.c.text, "\"local_port\":");
+		const char *tx = strstr(e.c.text, "\"tx_packets\":");
+
+		ck_assert_ptr_nonnull(m);
+		ck_assert_uint_lt(strtoul(m + 13, NULL, 10), 1024);
+		ck_assert_ptr_nonnull(tx);
+		ck_assert_uint_gt(strtoul(tx + 13, NULL, 10), 0);
+	}
+	ep_stop(&e);
+}
+END_TEST
+
 START_TEST(test_lab_s2_bob_tunnels_inside_goes_direct_outside_and_back)
 {
 	struct ep e;
@@ -546,6 +645,60 @@ START_TEST(test_lab_s2_faults_show_their_deviation)
 }
 END_TEST
 
+/* The web proxy asked for a host off its allow-list; direct SIP attempts beside the tunnel. */
+START_TEST(test_lab_s2_proxy_and_tunnel_bypass_faults)
+{
+	struct ep e;
+	const char *const f_any[] = {"--fault", "proxy-any-host", NULL};
+	const char *const f_stray[] = {"--fault", "direct-sip-while-tunnelled", NULL};
+	const char *const f_early[] = {"--fault", "register-before-detect", NULL};
+
+	lab_start("s2-inside");
+	/* proxy-any-host: a CONNECT to the OAM server's bare address, which the allow-list
+	 * (names under librestream.com) refuses; then the normal login and tunnel. */
+	ep_start(&e, "bob", 1, f_any);
+	EXPECT(&e, "\"event\":\"error\"", "proxy CONNECT 203.0.113.10:443: 403");
+	EXPECT(&e, "\"event\":\"registered\"", "\"path\":\"teamlink\"");
+	ep_stop(&e);
+
+	/* Fault-free, tunnelled: no direct SIP attempt. */
+	ep_start(&e, "bob", 1, NULL);
+	EXPECT(&e, "\"event\":\"registered\"", "\"path\":\"teamlink\"");
+	{
+		const char *const stray[] = {"while tunnelled", NULL};
+
+		ck_assert(!ep_wait(&e.c, 2500, stray));
+	}
+	ck_assert_int_eq(ep_count(&e.c, "proxy CONNECT"), 0);
+	ep_stop(&e);
+
+	/* direct-sip-while-tunnelled: SYNs to 5060 and 5061 that the firewall drops, every
+	 * second, while registered through the tunnel. */
+	ep_start(&e, "bob", 1, f_stray);
+	EXPECT(&e, "\"event\":\"registered\"", "\"path\":\"teamlink\"");
+	EXPECT(&e, "\"event\":\"error\"", "203.0.113.20:5060 while tunnelled: no answer");
+	EXPECT(&e, "\"event\":\"error\"", "203.0.113.20:5061 while tunnelled: no answer");
+	ep_stop(&e);
+
+	/* register-before-detect, outside (no proxy there): a direct registration first, then
+	 * Firewall Detect (ports open), then the registration again. */
+	ck_assert_int_eq(fwlab_migrate(L.l, "outside"), 0);
+	ep_start(&e, "bob", 0, f_early);
+	EXPECT(&e, "\"event\":\"registered\"", "\"path\":\"direct\"");
+	EXPECT(&e, "\"event\":\"detect\"", "\"result\":\"direct\"");
+	EXPECT(&e, "\"event\":\"registered\"", "\"path\":\"direct\"");
+	{
+		const char *reg = strstr(e.c.text, "\"event\":\"registered\"");
+		const char *det = strstr(e.c.text, "\"event\":\"detect\"");
+
+		ck_assert_ptr_nonnull(det);
+		ck_assert_msg(reg && reg < det, "registered after detect:\n%s", tail(&e));
+	}
+	ep_stop(&e);
+	ck_assert_int_eq(fwlab_migrate(L.l, "inside"), 0);
+}
+END_TEST
+
 START_TEST(test_lab_s3_carol_prefers_the_private_server_that_answers)
 {
 	struct ep e;
@@ -586,6 +739,52 @@ START_TEST(test_lab_s3_carol_prefers_the_private_server_that_answers)
 }
 END_TEST
 
+/* The enterprise server configured, the cloud one used: for the registration, or for the
+ * outgoing call only. */
+START_TEST(test_lab_s3_wrong_server_faults)
+{
+	struct ep e;
+	const char *const f_reg[] = {"--fault", "register-wrong-server", NULL};
+	const char *const f_call[] = {"--fault",
+	                              "call-out-wrong-server",
+	                              "--call",
+	                              "sip:peer@librestream.com",
+	                              "--call-after",
+	                              "0",
+	                              "--call-hold",
+	                              "1",
+	                              NULL};
+
+	lab_start("s3");
+	/* register-wrong-server inside: the private server is asked (and answers), the
+	 * REGISTER goes to the cloud, which the s3 firewall does not let the LAN reach. */
+	ep_start(&e, "carol", 0, f_reg);
+	EXPECT(&e, "\"event\":\"sip.server\"", "\"chosen\":\"private\"",
+	       "\"host\":\"sip.librestream.com\"");
+	EXPECT(&e, "\"event\":\"error\"", "\"what\":\"sip\"");
+	ep_stop(&e);
+	JOURNAL_HAS("mock-sip-private", "\"event\":\"options\"");
+	JOURNAL_LACKS("mock-sip-private", "\"event\":\"register\"");
+	/* Outside (nothing blocked): the public interface is chosen, the cloud registers. */
+	ck_assert_int_eq(fwlab_migrate(L.l, "outside"), 0);
+	ep_start(&e, "carol", 0, f_reg);
+	EXPECT(&e, "\"event\":\"registered\"", "\"server\":\"sip.librestream.com\"");
+	ep_stop(&e);
+	JOURNAL_HAS("mock-sip", "\"event\":\"register\"", "\"result\":\"ok\"", "carol");
+	JOURNAL_LACKS("mock-sip-public", "\"event\":\"register\"");
+
+	/* call-out-wrong-server, outside: registered to vcs-expressway, the INVITE reaches the
+	 * cloud. */
+	JOURNAL_LACKS("mock-sip", "\"event\":\"call\"", "carol");
+	ep_start(&e, "carol", 0, f_call);
+	EXPECT(&e, "\"event\":\"registered\"", "\"server\":\"vcs-expressway.corp.example\"");
+	EXPECT(&e, "\"event\":\"call\"", "\"direction\":\"out\"", "\"state\":\"ended\"");
+	ep_stop(&e);
+	JOURNAL_HAS("mock-sip", "\"event\":\"call\"", "carol");
+	JOURNAL_LACKS("mock-sip-public", "\"event\":\"call\"", "carol");
+}
+END_TEST
+
 START_TEST(test_lab_s4_dave_tunnels_to_the_enterprise_public_interface)
 {
 	struct ep e;
@@ -621,9 +820,12 @@ int main(void)
 	tc = tcase_create("core");
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_lab_s1_alice_registers_directly_and_calls_both_ways);
+	tcase_add_test(tc, test_lab_s1_login_config_transport_and_media_faults);
 	tcase_add_test(tc, test_lab_s2_bob_tunnels_inside_goes_direct_outside_and_back);
 	tcase_add_test(tc, test_lab_s2_faults_show_their_deviation);
+	tcase_add_test(tc, test_lab_s2_proxy_and_tunnel_bypass_faults);
 	tcase_add_test(tc, test_lab_s3_carol_prefers_the_private_server_that_answers);
+	tcase_add_test(tc, test_lab_s3_wrong_server_faults);
 	tcase_add_test(tc, test_lab_s4_dave_tunnels_to_the_enterprise_public_interface);
 	suite_add_tcase(s, tc);
 	rc = check_run(s);

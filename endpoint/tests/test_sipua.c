@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAXOUT 16
 
@@ -25,6 +26,8 @@ struct fx {
 	char out[MAXOUT][8192];
 	int nout;
 	int reg_ok, reg_fail;
+	char call_out[MAXOUT][8192]; /* through the call_send hook */
+	int ncall_out;
 	char media_host[64];
 	unsigned media_port;
 	int media_opened, media_closed;
@@ -39,6 +42,18 @@ static int h_send(void *arg, const char *buf, size_t len)
 	memcpy(f->out[f->nout], buf, len);
 	f->out[f->nout][len] = '\0';
 	f->nout++;
+	return 0;
+}
+
+static int h_call_send(void *arg, const char *buf, size_t len)
+{
+	struct fx *f = arg;
+
+	ck_assert_int_lt(f->ncall_out, MAXOUT);
+	ck_assert_uint_lt(len, sizeof(f->call_out[0]));
+	memcpy(f->call_out[f->ncall_out], buf, len);
+	f->call_out[f->ncall_out][len] = '\0';
+	f->ncall_out++;
 	return 0;
 }
 
@@ -72,10 +87,13 @@ static void h_reg(void *arg, int ok, const char *reason)
 		f->reg_fail++;
 }
 
-static void fx_init(struct fx *f, int auto_answer, int below)
+/* ports: enum rtp_ports; no_rtp and call_send: the faults no-rtp and call-out-wrong-server
+ * (the outgoing call's own flow is h_call_send). */
+static void fx_init_faults(struct fx *f, int auto_answer, int ports, int no_rtp, int call_send)
 {
 	struct sipua_conf c;
-	struct sipua_hooks h = {h_send, h_media_open, h_media_close, h_reg, f};
+	struct sipua_hooks h = {
+	        h_send, h_media_open, h_media_close, h_reg, call_send ? h_call_send : NULL, f};
 
 	memset(f, 0, sizeof(*f));
 	ck_assert_int_eq(evloop_alloc(&f->loop), 0);
@@ -88,10 +106,16 @@ static void fx_init(struct fx *f, int auto_answer, int below)
 	c.local_port = 40000;
 	c.port_min = 20000;
 	c.port_max = 20100;
-	c.media_below_range = below;
+	c.media_ports = ports;
+	c.no_rtp = no_rtp;
 	c.auto_answer = auto_answer;
 	c.timeout_ms = 1000;
 	ck_assert_int_eq(sipua_alloc(&f->ua, f->loop, f->st, &c, &h), 0);
+}
+
+static void fx_init(struct fx *f, int auto_answer, int below)
+{
+	fx_init_faults(f, auto_answer, below, 0, 0);
 }
 
 static void fx_fini(struct fx *f)
@@ -367,6 +391,103 @@ START_TEST(test_sipua_media_out_of_range_fault_binds_below_the_range)
 }
 END_TEST
 
+START_TEST(test_sipua_media_below_1024_fault_binds_a_privileged_pair)
+{
+	struct fx f;
+	struct sipmsg *m = malloc(sizeof(*m));
+	char addr[64];
+	unsigned port = 0;
+
+	if (geteuid() != 0) {
+		/* Ports under 1024 need root or CAP_NET_BIND_SERVICE. */
+		free(m);
+		return;
+	}
+	fx_init_faults(&f, 1, RTP_PORTS_BELOW_1024, 0, 0);
+	send_request(&f, "INVITE", "call-3", 1, NULL, offer);
+	parse_out(&f, 1, m);
+	ck_assert_int_eq(m->status, 200);
+	ck_assert_int_eq(sdp_audio(m->body, m->bodylen, addr, sizeof(addr), &port), 0);
+	ck_assert_uint_ge(port, RTP_LOW_PORT_MIN);
+	ck_assert_uint_lt(port, 1024);
+	ck_assert_uint_eq(port % 2, 0);
+	free(m);
+	fx_fini(&f);
+	/* media-out-of-range stays at 1024 and above: the two faults are distinct. */
+	m = malloc(sizeof(*m));
+	fx_init_faults(&f, 1, RTP_PORTS_BELOW_RANGE, 0, 0);
+	send_request(&f, "INVITE", "call-4", 1, NULL, offer);
+	parse_out(&f, 1, m);
+	ck_assert_int_eq(sdp_audio(m->body, m->bodylen, addr, sizeof(addr), &port), 0);
+	ck_assert_uint_ge(port, 1024);
+	ck_assert_uint_lt(port, 20000);
+	free(m);
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_sipua_no_rtp_fault_answers_but_never_starts_media)
+{
+	struct fx f;
+	struct sipmsg *m = malloc(sizeof(*m));
+	char addr[64];
+	unsigned port = 0;
+
+	fx_init_faults(&f, 1, RTP_PORTS_IN_RANGE, 1, 0);
+	send_request(&f, "INVITE", "call-5", 1, NULL, offer);
+	parse_out(&f, 1, m);
+	ck_assert_int_eq(m->status, 200);
+	ck_assert_int_eq(sdp_audio(m->body, m->bodylen, addr, sizeof(addr), &port), 0);
+	ck_assert_uint_ge(port, 20000);
+	send_request(&f, "ACK", "call-5", 1, m->to_tag, NULL);
+	ck_assert(events_has(&f, "\"state\":\"established\""));
+	ck_assert_int_eq(f.media_opened, 0);
+	send_request(&f, "BYE", "call-5", 2, m->to_tag, NULL);
+	ck_assert(!sipua_in_call(f.ua));
+	ck_assert_int_eq(f.media_closed, 0);
+	ck_assert(events_has(&f, "\"tx_packets\":0"));
+	free(m);
+	fx_fini(&f);
+}
+END_TEST
+
+START_TEST(test_sipua_call_send_hook_carries_the_outgoing_call_only)
+{
+	struct fx f;
+	struct sipmsg *m = malloc(sizeof(*m));
+	const char *answer = "v=0\r\no=peer 1 1 IN IP4 203.0.113.22\r\ns=-\r\n"
+	                     "c=IN IP4 203.0.113.22\r\nt=0 0\r\nm=audio 15010 RTP/AVP 0\r\n";
+
+	fx_init_faults(&f, 1, RTP_PORTS_IN_RANGE, 0, 1);
+	ck_assert_int_eq(sipua_register(f.ua), 0);
+	ck_assert_int_eq(f.nout, 1);
+	ck_assert_int_eq(sipua_call(f.ua, "sip:peer@librestream.com"), 0);
+	/* The INVITE took the call's own flow, not the registration's. */
+	ck_assert_int_eq(f.nout, 1);
+	ck_assert_int_eq(f.ncall_out, 1);
+	ck_assert_msg(sipmsg_parse(m, f.call_out[0], strlen(f.call_out[0])) == 0, "%s",
+	              f.call_out[0]);
+	ck_assert_str_eq(m->method, "INVITE");
+	respond(&f, m, 200, "peer3",
+	        "Contact: <sip:peer@203.0.113.20:5060;transport=tcp>\r\n"
+	        "Content-Type: application/sdp\r\n",
+	        answer);
+	ck_assert_int_eq(f.ncall_out, 2);
+	ck_assert_ptr_nonnull(strstr(f.call_out[1], "ACK "));
+	sipua_hangup(f.ua);
+	ck_assert_int_eq(f.ncall_out, 3);
+	ck_assert_ptr_nonnull(strstr(f.call_out[2], "BYE "));
+	/* An incoming call still answers on the registration's flow. */
+	ck_assert_int_eq(sipmsg_parse(m, f.call_out[2], strlen(f.call_out[2])), 0);
+	respond(&f, m, 200, NULL, NULL, NULL);
+	send_request(&f, "INVITE", "call-6", 1, NULL, offer);
+	ck_assert_int_eq(f.ncall_out, 3);
+	ck_assert_int_eq(f.nout, 3);
+	free(m);
+	fx_fini(&f);
+}
+END_TEST
+
 START_TEST(test_sipua_drops_garbage_and_keeps_working)
 {
 	struct fx f;
@@ -426,5 +547,8 @@ TU_SUITE("sipua", test_sipua_registers_after_answering_the_digest_challenge,
          test_sipua_auto_answers_with_media_in_range_and_ends_on_bye,
          test_sipua_places_a_call_through_a_proxy_challenge,
          test_sipua_media_out_of_range_fault_binds_below_the_range,
+         test_sipua_media_below_1024_fault_binds_a_privileged_pair,
+         test_sipua_no_rtp_fault_answers_but_never_starts_media,
+         test_sipua_call_send_hook_carries_the_outgoing_call_only,
          test_sipua_drops_garbage_and_keeps_working,
          test_sdp_audio_reads_media_connection_and_unterminated_bodies)
