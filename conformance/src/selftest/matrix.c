@@ -4,6 +4,7 @@
 #include "selftest.h"
 
 #include "mutate.h"
+#include "hosts.h"
 #include "onsight/jsoncfg.h"
 #include "onsight/util.h"
 
@@ -104,6 +105,15 @@ static json_t *load_json(const char *path)
 {
 	json_error_t je;
 	return json_load_file(path, 0, &je);
+}
+
+/* The run's own plan (hosts.json), or the built-in lab plan for a run written without one. */
+static json_t *load_plan(const char *path)
+{
+	struct lab_host tab[HOSTS_MAX];
+	json_t *plan = load_json(path);
+
+	return plan ? plan : hosts_plan_json(tab, hosts_plan(tab, HOSTS_MAX, NULL));
 }
 
 /* The endpoint's capabilities as results.json lists them (NULL-terminated, borrowed). */
@@ -276,7 +286,7 @@ int selftest_matrix_from_run(const char *run_dir, const json_t *results, const c
 		if (!(tl = load_json(path)))
 			continue; /* the scenario never got as far as a timeline */
 		snprintf(path, sizeof(path), "%s/%s/hosts.json", run_dir, sget(s, "dir"));
-		hosts = load_json(path);
+		hosts = load_plan(path);
 		j = selftest_judge_mutations(sc, tl, json_object_get(hosts, "hosts"), caps, err,
 		                             errlen);
 		json_decref(tl);

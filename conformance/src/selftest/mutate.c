@@ -1,6 +1,7 @@
 /* mutate.c - the catalogue of timeline mutations (docs/selftest.md). Each one is small: a
  * per-event edit through rewrite(), or an event injected next to the evidence it relates to. */
 #include "mutate.h"
+#include "hosts.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -8,19 +9,6 @@
 #include <string.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The few lab hosts the mutations need when the run has no hosts.json (same plan). */
-static const char *const builtin_plan[][2] = {
-        {"endpoint-inside", "198.51.100.10"},
-        {"endpoint-outside", "192.0.2.10"},
-        {"fw-wan", "203.0.113.2"},
-        {"out-router", "203.0.113.3"},
-        {"proxy.corp.example", "198.51.100.3"},
-        {"onsight.librestream.com", "203.0.113.10"},
-        {"sip.librestream.com", "203.0.113.20"},
-        {"vcs-control.corp.example", "198.51.100.5"},
-        {"vcs-expressway.corp.example", "203.0.113.60"},
-};
 
 /* Where the endpoint's own traffic shows: its two addresses, and the NAT addresses that
  * carry it past the firewall and the outside router. */
@@ -54,18 +42,22 @@ static bool is_pcap(const json_t *e)
 
 static const char *plan_addr(const struct mutate_env *env, const char *name)
 {
-	const json_t *h;
+	static struct lab_host builtin[HOSTS_MAX];
+	static size_t nbuiltin;
+	const struct lab_host *h;
+	const json_t *e;
 	size_t i;
 
-	json_array_foreach(env ? env->hosts : NULL, i, h)
+	json_array_foreach(env ? env->hosts : NULL, i, e)
 	{
-		if (sget(h, "name") && !strcmp(sget(h, "name"), name) && sget(h, "addr"))
-			return sget(h, "addr");
+		if (sget(e, "name") && !strcmp(sget(e, "name"), name) && sget(e, "addr"))
+			return sget(e, "addr");
 	}
-	for (i = 0; i < ARRAY_LEN(builtin_plan); i++)
-		if (!strcmp(builtin_plan[i][0], name))
-			return builtin_plan[i][1];
-	return NULL;
+	/* A run without hosts.json: the lab's own plan. */
+	if (!nbuiltin)
+		nbuiltin = hosts_plan(builtin, HOSTS_MAX, NULL);
+	h = hosts_find(builtin, nbuiltin, name);
+	return h ? h->addr : NULL;
 }
 
 /* value is "ADDR" or "ADDR:PORT" (IPv4, as the lab uses). */
