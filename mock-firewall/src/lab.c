@@ -710,6 +710,30 @@ static int apply_qdiscs(struct fwlab *l, const struct profile *p, char *err, siz
 	return rc;
 }
 
+/* out's batch: the outside network's filter and the out link's loss, both in one batch.
+ * A lab whose profiles never had either leaves out untouched: it forwards everything, as
+ * it always has. */
+static int apply_out(struct fwlab *l, const struct profile *p, char *err, size_t errlen)
+{
+	int filter = p->outside.set, impair = nftgen_has_impair(p, "out");
+	json_t *b;
+	int rc;
+
+	if (!filter && !impair && !json_is_true(json_object_get(l->st, "filter_out")) &&
+	    !json_is_true(json_object_get(l->st, "impair_out")))
+		return 0;
+	b = nftgen_out(p);
+	if (!b)
+		return ENOMEM;
+	rc = run_nft(l, ROLE_OUT, b, err, errlen);
+	json_decref(b);
+	if (!rc) {
+		json_object_set_new(l->st, "filter_out", json_boolean(filter));
+		json_object_set_new(l->st, "impair_out", json_boolean(impair));
+	}
+	return rc;
+}
+
 static int apply_rules(struct fwlab *l, const struct profile *p, char *err, size_t errlen)
 {
 	json_t *b = nftgen_fw(p);
@@ -719,21 +743,16 @@ static int apply_rules(struct fwlab *l, const struct profile *p, char *err, size
 		return ENOMEM;
 	rc = run_nft(l, ROLE_FW, b, err, errlen);
 	json_decref(b);
-	for (int r = ROLE_EP; !rc && r < ROLE_COUNT; r++) {
-		char key[16];
-
-		if (r != ROLE_EP && r != ROLE_OUT)
-			continue;
-		snprintf(key, sizeof(key), "impair_%s", lab_roles[r]);
-		/* Only touch a namespace that has, or had, an impairment table. */
-		if (!nftgen_has_impair(p, lab_roles[r]) &&
-		    !json_is_true(json_object_get(l->st, key)))
-			continue;
-		b = nftgen_impair(p, lab_roles[r]);
-		rc = run_nft(l, r, b, err, errlen);
+	/* Only touch ep if it has, or had, an impairment table. */
+	if (!rc &&
+	    (nftgen_has_impair(p, "ep") || json_is_true(json_object_get(l->st, "impair_ep")))) {
+		b = nftgen_impair(p, "ep");
+		rc = run_nft(l, ROLE_EP, b, err, errlen);
 		json_decref(b);
-		json_object_set_new(l->st, key, json_boolean(nftgen_has_impair(p, lab_roles[r])));
+		json_object_set_new(l->st, "impair_ep", json_boolean(nftgen_has_impair(p, "ep")));
 	}
+	if (!rc)
+		rc = apply_out(l, p, err, errlen);
 	if (!rc)
 		rc = apply_qdiscs(l, p, err, errlen);
 	return rc;

@@ -45,7 +45,9 @@ static void usage(FILE *f)
 	        "  down                       remove the lab (exactly what up created)\n"
 	        "  gc                         remove labs whose owner process died\n"
 	        "  status [--json]            namespaces, addresses, rule counters, processes\n"
-	        "  rules PROFILE [--json]     print the nftables ruleset a profile compiles to\n"
+	        "  rules PROFILE [--json]     print the nftables rulesets a profile compiles to "
+	        "(fw;\n"
+	        "                             out too if it has an outside section)\n"
 	        "  apply PROFILE              swap the running lab's rules/proxy/impairments\n"
 	        "  exec ROLE -- CMD...        run CMD in a namespace (ep fw lan net out)\n"
 	        "  migrate inside|outside     move the endpoint behind / out of the firewall\n"
@@ -265,7 +267,7 @@ static int cmd_rules(struct opts *o)
 {
 	struct profile *p = NULL;
 	char err[1024];
-	json_t *b;
+	json_t *b, *ob;
 	int rc;
 
 	if (o->npos != 1)
@@ -281,19 +283,25 @@ static int cmd_rules(struct opts *o)
 		return EX_FAIL;
 	}
 	b = nftgen_fw(p);
+	ob = p->outside.set ? nftgen_out(p) : NULL;
 	if (o->json || geteuid() != 0) {
 		if (!o->json)
 			printf("# (not root: no scratch namespace to list the rules in nft's "
 			       "syntax;\n"
-			       "#  this is the nftables JSON batch the lab applies)\n");
+			       "#  this is the nftables JSON batch the lab applies%s)\n",
+			       ob ? " in fw, then out's" : "");
+		/* With an outside section: {"fw": batch, "out": batch}. */
+		if (ob)
+			b = json_pack("{s:o, s:O}", "fw", b, "out", ob);
 		json_dumpf(b, stdout, JSON_INDENT(2));
 		putchar('\n');
 		rc = 0;
 	} else {
-		rc = status_rules_text(p, b, stdout, err, sizeof(err));
+		rc = status_rules_text(p, b, ob, stdout, err, sizeof(err));
 		if (rc)
 			fprintf(stderr, "mock-firewall: %s\n", err);
 	}
+	json_decref(ob);
 	json_decref(b);
 	profile_free(p);
 	return rc ? EX_FAIL : EX_OK;

@@ -131,7 +131,8 @@ static void nft_comment_cap(char *c)
 	memcpy(c + n, "...", 4);
 }
 
-static json_t *profile_rule(const struct prof_rule *r, size_t idx)
+/* tag: "" for fw's rules, "out-" for the outside network's (log prefixes). */
+static json_t *profile_rule(const struct prof_rule *r, size_t idx, const char *tag)
 {
 	json_t *e = json_array();
 	char prefix[64], comment[2 * PROF_MAX_TEXT + 48];
@@ -149,7 +150,8 @@ static json_t *profile_rule(const struct prof_rule *r, size_t idx)
 		        e, match(payload("th", "dport"), "==", port_set(r->ports, r->nports)));
 	json_array_append_new(e, counter());
 	if (r->log) {
-		snprintf(prefix, sizeof(prefix), "fwlab-%s%zu ", r->deny ? "deny" : "allow", idx);
+		snprintf(prefix, sizeof(prefix), "fwlab-%s%s%zu ", tag, r->deny ? "deny" : "allow",
+		         idx);
 		json_array_append_new(e, log_stmt(prefix));
 	}
 	json_array_append_new(e, verdict(r->deny ? "drop" : "accept"));
@@ -213,7 +215,7 @@ static const struct {
 } loss_at[] = {{LINK_EP, "ep", "eth0"},
                {LINK_FW_LAN, "fw", FW_DEV_LAN},
                {LINK_FW_WAN, "fw", FW_DEV_WAN},
-               {LINK_OUT, "out", "net0"}};
+               {LINK_OUT, "out", OUT_DEV_NET}};
 
 int nftgen_has_impair(const struct profile *p, const char *role)
 {
@@ -252,13 +254,9 @@ static void add_chain(json_t *b, const char *name, const char *type, const char 
 	                                    hook, "prio", prio, "policy", policy)));
 }
 
-json_t *nftgen_fw(const struct profile *p)
+/* Replies to flows a rule let through pass; packets conntrack cannot place are dropped. */
+static void add_state_rules(json_t *b)
 {
-	json_t *b = json_array();
-	const char *pol = p->policy == PROF_ACCEPT ? "accept" : "drop";
-
-	replace_table(b, "inet", NFT_TABLE, 1);
-	add_chain(b, "forward", "filter", "forward", 0, pol);
 	json_array_append_new(
 	        b,
 	        rule("inet", NFT_TABLE, "forward", "replies to allowed flows",
@@ -272,13 +270,52 @@ json_t *nftgen_fw(const struct profile *p)
 	                                     match(json_pack("{s:{s:s}}", "ct", "key", "state"),
 	                                           "in", json_pack("[s]", "invalid")),
 	                                     counter(), verdict("drop"))));
-	/* Only traffic from the LAN side is filtered by the profile; the internet never opens
-	 * connections into the LAN (and with NAT it cannot address it). */
+}
+
+static void add_drop_from(json_t *b, const char *dev, const char *comment)
+{
 	json_array_append_new(
 	        b,
-	        rule("inet", NFT_TABLE, "forward", "nothing enters from outside",
-	             json_pack("[o,o,o]", match(meta("iifname"), "==", json_string(FW_DEV_WAN)),
-	                       counter(), verdict("drop"))));
+	        rule("inet", NFT_TABLE, "forward", comment,
+	             json_pack("[o,o,o]", match(meta("iifname"), "==", json_string(dev)), counter(),
+	                       verdict("drop"))));
+}
+
+static void add_rules(json_t *b, const struct prof_rule *rules, size_t n, const char *tag)
+{
+	for (size_t i = 0, na = 0, nd = 0; i < n; i++)
+		json_array_append_new(b, profile_rule(&rules[i], rules[i].deny ? nd++ : na++, tag));
+}
+
+/* The last rule: counts (and logs, if asked) what the policy catches; reject answers. */
+static void add_policy_rule(json_t *b, enum prof_policy pol, int log, const char *prefix)
+{
+	json_t *e = json_array();
+
+	json_array_append_new(e, counter());
+	if (log && pol != PROF_ACCEPT)
+		json_array_append_new(e, log_stmt(prefix));
+	if (pol == PROF_REJECT)
+		json_array_append_new(e, json_pack("{s:n}", "reject"));
+	json_array_append_new(b,
+	                      rule("inet", NFT_TABLE, "forward",
+	                           pol == PROF_ACCEPT           ? "policy: accept"
+	                                   : pol == PROF_REJECT ? "policy: reject"
+	                                                        : "policy: drop",
+	                           e));
+}
+
+json_t *nftgen_fw(const struct profile *p)
+{
+	json_t *b = json_array();
+	const char *pol = p->policy == PROF_ACCEPT ? "accept" : "drop";
+
+	replace_table(b, "inet", NFT_TABLE, 1);
+	add_chain(b, "forward", "filter", "forward", 0, pol);
+	add_state_rules(b);
+	/* Only traffic from the LAN side is filtered by the profile; the internet never opens
+	 * connections into the LAN (and with NAT it cannot address it). */
+	add_drop_from(b, FW_DEV_WAN, "nothing enters from outside");
 	if (p->dns_forward)
 		json_array_append_new(
 		        b,
@@ -291,24 +328,8 @@ json_t *nftgen_fw(const struct profile *p)
 		                     match(meta("l4proto"), "==", proto_value(PROF_TCP | PROF_UDP)),
 		                     match(payload("th", "dport"), "==", json_integer(53)),
 		                     counter(), verdict("accept"))));
-	for (size_t i = 0, na = 0, nd = 0; i < p->nrules; i++)
-		json_array_append_new(b,
-		                      profile_rule(&p->rules[i], p->rules[i].deny ? nd++ : na++));
-	{
-		json_t *e = json_array();
-
-		json_array_append_new(e, counter());
-		if (p->log && p->policy != PROF_ACCEPT)
-			json_array_append_new(e, log_stmt(NFT_LOG_PREFIX));
-		if (p->policy == PROF_REJECT)
-			json_array_append_new(e, json_pack("{s:n}", "reject"));
-		json_array_append_new(b,
-		                      rule("inet", NFT_TABLE, "forward",
-		                           p->policy == PROF_ACCEPT           ? "policy: accept"
-		                                   : p->policy == PROF_REJECT ? "policy: reject"
-		                                                              : "policy: drop",
-		                           e));
-	}
+	add_rules(b, p->rules, p->nrules, "");
+	add_policy_rule(b, p->policy, p->log, NFT_LOG_PREFIX);
 	add_chain(b, "postrouting", "nat", "postrouting", 100, "accept");
 	if (p->nat)
 		json_array_append_new(
@@ -320,5 +341,26 @@ json_t *nftgen_fw(const struct profile *p)
 		                     match(payload("ip", "saddr"), "==", addr_value(LAB_LAN_CIDR)),
 		                     counter(), json_pack("{s:n}", "masquerade"))));
 	add_impair(b, p, "fw");
+	return json_pack("{s:o}", "nftables", b);
+}
+
+json_t *nftgen_out(const struct profile *p)
+{
+	json_t *b = json_array();
+	const struct prof_outside *o = &p->outside;
+
+	/* Without an outside section the table is only removed (if an earlier profile made
+	 * it): out forwards everything. */
+	replace_table(b, "inet", NFT_TABLE, o->set);
+	if (o->set) {
+		add_chain(b, "forward", "filter", "forward", 0,
+		          o->policy == PROF_ACCEPT ? "accept" : "drop");
+		add_state_rules(b);
+		/* Like any network behind a router: the internet opens nothing towards it. */
+		add_drop_from(b, OUT_DEV_NET, "nothing enters from the internet");
+		add_rules(b, o->rules, o->nrules, "out-");
+		add_policy_rule(b, o->policy, o->log, NFT_OUT_LOG_PREFIX);
+	}
+	add_impair(b, p, "out");
 	return json_pack("{s:o}", "nftables", b);
 }

@@ -387,8 +387,10 @@ static int parse_ports(struct pctx *c, const json_t *v, struct prof_rule *r)
 	return 0;
 }
 
+/* One rule of list (for messages: "allow", "outside.deny", ...). outside: the source is
+ * fixed (the outside endpoint network), so "from" is refused. */
 static int parse_rule(struct pctx *c, const json_t *o, struct prof_rule *r, const char *list,
-                      size_t idx)
+                      size_t idx, int deny, int outside)
 {
 	static const char *const keys[] = {"comment", "from", "to", "proto", "ports", "log", NULL};
 	const json_t *cm = json_object_get(o, "comment");
@@ -401,8 +403,13 @@ static int parse_rule(struct pctx *c, const json_t *o, struct prof_rule *r, cons
 		snprintf(c->where, sizeof(c->where), "%s[%zu]", list, idx);
 	if (!json_is_object(o))
 		return fail(c, "must be an object");
-	if ((err = strict_keys(c, o, keys)) ||
-	    (err = get_text(c, o, "comment", r->comment, sizeof(r->comment))) ||
+	if ((err = strict_keys(c, o, keys)))
+		return err;
+	if (outside && json_object_get(o, "from"))
+		return fail(c,
+		            "from: not allowed in outside rules (the source is always the outside "
+		            "endpoint network " LAB_OUT_CIDR ")");
+	if ((err = get_text(c, o, "comment", r->comment, sizeof(r->comment))) ||
 	    (err = parse_from(c, json_object_get(o, "from"), r)) ||
 	    (err = parse_to(c, json_object_get(o, "to"), r)) ||
 	    (err = parse_proto(c, json_object_get(o, "proto"), &r->proto)) ||
@@ -411,28 +418,86 @@ static int parse_rule(struct pctx *c, const json_t *o, struct prof_rule *r, cons
 		return err;
 	if (r->nports && (r->proto == 0 || (r->proto & PROF_ICMP)))
 		return fail(c, "ports: need \"proto\" tcp and/or udp");
-	r->deny = strcmp(list, "deny") == 0;
+	if (outside) {
+		str_copy(r->src[0], LAB_OUT_CIDR, sizeof(r->src[0]));
+		r->nsrc = 1;
+	}
+	r->deny = deny;
 	return 0;
 }
 
-static int parse_rules(struct pctx *c, const json_t *root, const char *list, struct profile *p)
+/* Appends obj's list key ("allow" or "deny") to rules (capacity max, *n used). prefix names
+ * the enclosing section in messages ("" or "outside."). */
+static int parse_rules(struct pctx *c, const json_t *obj, const char *key, const char *prefix,
+                       struct prof_rule *rules, size_t *n, size_t max)
 {
-	const json_t *a = json_object_get(root, list), *e;
+	const json_t *a = json_object_get(obj, key), *e;
+	char list[32];
 	size_t i;
 	int err;
 
+	snprintf(list, sizeof(list), "%s%s", prefix, key);
 	if (!a)
 		return 0;
 	if (!json_is_array(a))
 		return fail(c, "%s: must be an array of rules", list);
-	if (p->nrules + json_array_size(a) > PROF_MAX_RULES)
-		return fail(c, "%s: more than %d rules in the profile", list, PROF_MAX_RULES);
+	if (*n + json_array_size(a) > max)
+		return fail(c, "%s: more than %zu rules in the %s", list, max,
+		            *prefix ? "outside section" : "profile");
 	json_array_foreach(a, i, e)
 	{
-		if ((err = parse_rule(c, e, &p->rules[p->nrules], list, i)))
+		if ((err = parse_rule(c, e, &rules[*n], list, i, strcmp(key, "deny") == 0,
+		                      *prefix != '\0')))
 			return err;
-		p->nrules++;
+		(*n)++;
 	}
+	c->where[0] = '\0';
+	return 0;
+}
+
+static int parse_policy(struct pctx *c, const json_t *o, enum prof_policy *out)
+{
+	const char *pol = json_string_value(json_object_get(o, "policy"));
+
+	if (!pol)
+		return fail(c, "policy: required: \"drop\", \"reject\" or \"accept\"");
+	if (strcmp(pol, "drop") == 0)
+		*out = PROF_DROP;
+	else if (strcmp(pol, "reject") == 0)
+		*out = PROF_REJECT;
+	else if (strcmp(pol, "accept") == 0)
+		*out = PROF_ACCEPT;
+	else
+		return fail(c, "policy: \"%.32s\" is not \"drop\", \"reject\" or \"accept\"", pol);
+	return 0;
+}
+
+/* The outside network's filter: same rule vocabulary, fixed source, its own policy. */
+static int parse_outside(struct pctx *c, const json_t *root, struct profile *p)
+{
+	static const char *const keys[] = {"comment", "policy", "log", "allow", "deny", NULL};
+	const json_t *o = json_object_get(root, "outside");
+	struct prof_outside *out = &p->outside;
+	int err;
+
+	if (!o)
+		return 0;
+	str_copy(c->where, "outside", sizeof(c->where));
+	if (!json_is_object(o))
+		return fail(c, "must be an object");
+	if ((err = strict_keys(c, o, keys)) ||
+	    (err = get_text(c, o, "comment", out->comment, sizeof(out->comment))) ||
+	    (err = parse_policy(c, o, &out->policy)) || (err = get_bool(c, o, "log", 0, &out->log)))
+		return err;
+	out->rules = calloc(PROF_MAX_OUTSIDE_RULES, sizeof(*out->rules));
+	if (!out->rules)
+		return ENOMEM;
+	if ((err = parse_rules(c, o, "deny", "outside.", out->rules, &out->nrules,
+	                       PROF_MAX_OUTSIDE_RULES)) ||
+	    (err = parse_rules(c, o, "allow", "outside.", out->rules, &out->nrules,
+	                       PROF_MAX_OUTSIDE_RULES)))
+		return err;
+	out->set = 1;
 	c->where[0] = '\0';
 	return 0;
 }
@@ -603,34 +668,25 @@ static int parse_description(struct pctx *c, const json_t *root, struct profile 
 
 static int parse_root(struct pctx *c, const json_t *root, struct profile *p)
 {
-	static const char *const keys[] = {"$schema", "description", "domain",      "policy",
-	                                   "nat",     "log",         "dns_forward", "allow",
-	                                   "deny",    "proxy",       "impair",      NULL};
-	const char *pol;
+	static const char *const keys[] = {"$schema", "description", "domain", "policy", "nat",
+	                                   "log",     "dns_forward", "allow",  "deny",   "proxy",
+	                                   "impair",  "outside",     NULL};
 	int err;
 
 	if (!json_is_object(root))
 		return fail(c, "the profile must be a JSON object");
-	if ((err = strict_keys(c, root, keys)) || (err = parse_description(c, root, p)))
+	if ((err = strict_keys(c, root, keys)) || (err = parse_description(c, root, p)) ||
+	    (err = parse_policy(c, root, &p->policy)))
 		return err;
-	pol = json_string_value(json_object_get(root, "policy"));
-	if (!pol)
-		return fail(c, "policy: required: \"drop\", \"reject\" or \"accept\"");
-	if (strcmp(pol, "drop") == 0)
-		p->policy = PROF_DROP;
-	else if (strcmp(pol, "reject") == 0)
-		p->policy = PROF_REJECT;
-	else if (strcmp(pol, "accept") == 0)
-		p->policy = PROF_ACCEPT;
-	else
-		return fail(c, "policy: \"%.32s\" is not \"drop\", \"reject\" or \"accept\"", pol);
 	if ((err = get_bool(c, root, "nat", 1, &p->nat)) ||
 	    (err = get_bool(c, root, "log", 0, &p->log)) ||
 	    (err = get_bool(c, root, "dns_forward", 1, &p->dns_forward)))
 		return err;
 	/* Deny rules come first so they win over allow rules, as in most firewalls' UIs. */
-	if ((err = parse_rules(c, root, "deny", p)) || (err = parse_rules(c, root, "allow", p)) ||
-	    (err = parse_proxy(c, root, p)) || (err = parse_impair(c, root, p)))
+	if ((err = parse_rules(c, root, "deny", "", p->rules, &p->nrules, PROF_MAX_RULES)) ||
+	    (err = parse_rules(c, root, "allow", "", p->rules, &p->nrules, PROF_MAX_RULES)) ||
+	    (err = parse_proxy(c, root, p)) || (err = parse_impair(c, root, p)) ||
+	    (err = parse_outside(c, root, p)))
 		return err;
 	return 0;
 }
@@ -760,5 +816,6 @@ void profile_free(struct profile *p)
 	if (!p)
 		return;
 	free(p->rules);
+	free(p->outside.rules);
 	free(p);
 }

@@ -18,6 +18,7 @@
 #define PROF_MAX_PROXY_ALLOW 32
 #define PROF_MAX_TEXT 160
 #define PROF_MAX_FILE (256u << 10)
+#define PROF_MAX_OUTSIDE_RULES 32
 
 enum prof_policy { PROF_DROP, PROF_ACCEPT, PROF_REJECT };
 enum { PROF_TCP = 1, PROF_UDP = 2, PROF_ICMP = 4 };
@@ -48,6 +49,18 @@ struct prof_impair {
 	int delay_ms; /* one way, each direction; needs tc netem */
 };
 
+/* The outside network's filter (the profile's "outside" section), run by the router out in
+ * front of the endpoint's outside address: every rule's source is the outside endpoint
+ * network (LAB_OUT_CIDR); replies to allowed flows pass. */
+struct prof_outside {
+	int set; /* 0: no section: out forwards everything, unfiltered */
+	char comment[PROF_MAX_TEXT];
+	enum prof_policy policy;
+	int log; /* log what the policy drops */
+	struct prof_rule *rules; /* deny rules first, then allow rules, in file order */
+	size_t nrules;
+};
+
 struct profile {
 	char path[512];
 	char domain[96]; /* the cloud domain the profile's names are in */
@@ -64,6 +77,7 @@ struct profile {
 	size_t nconnect_ports;
 	int proxy_enabled;
 	struct prof_impair impair[LINK_COUNT];
+	struct prof_outside outside;
 };
 
 /* Loads a profile by path or short name (profile_find). domain: the running lab's cloud

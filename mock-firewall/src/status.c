@@ -115,6 +115,11 @@ int status_print(struct fwlab *l, FILE *f, int json)
 		}
 	}
 	fprintf(f, "\n[fw] live ruleset (with counters):\n%s", rc == 0 ? rules : "(unavailable)\n");
+	if (json_is_true(json_object_get(l->st, "filter_out"))) {
+		rc = sys_run(l->nspath[ROLE_OUT], argv_txt, NULL, rules, sizeof(rules), 5000);
+		fprintf(f, "\n[out] outside network filter, live (with counters):\n%s",
+		        rc == 0 ? rules : "(unavailable)\n");
+	}
 	json_decref(nss);
 	return 0;
 }
@@ -145,6 +150,13 @@ static void print_profile_words(const struct profile *p, FILE *f)
 	} else {
 		fprintf(f, "# proxy: none\n");
 	}
+	if (p->outside.set)
+		fprintf(f, "# outside network %s: policy %s, %zu rules, log drops %s%s%s\n",
+		        LAB_OUT_CIDR, pol[p->outside.policy], p->outside.nrules,
+		        p->outside.log ? "on" : "off", p->outside.comment[0] ? "; " : "",
+		        p->outside.comment);
+	else
+		fprintf(f, "# outside network %s: unfiltered\n", LAB_OUT_CIDR);
 	for (int k = 0; k < LINK_COUNT; k++) {
 		const struct prof_impair *im = &p->impair[k];
 
@@ -156,15 +168,16 @@ static void print_profile_words(const struct profile *p, FILE *f)
 	}
 }
 
-int status_rules_text(const struct profile *p, json_t *batch, FILE *f, char *err, size_t errlen)
+/* Loads batch into a throwaway namespace of its own and lists it there, into out. 0, or
+ * EINVAL with nft's complaint in out. */
+static int list_in_scratch(json_t *batch, char *out, size_t outlen)
 {
 	char tmpl[] = "/tmp/fwlab-rules-XXXXXX";
-	char out[65536];
 	int fd, rc = 0;
 	pid_t pid;
 	int pfd[2];
 
-	print_profile_words(p, f);
+	out[0] = '\0';
 	fd = mkstemp(tmpl);
 	if (fd < 0)
 		return errno;
@@ -173,7 +186,7 @@ int status_rules_text(const struct profile *p, json_t *batch, FILE *f, char *err
 		unlink(tmpl);
 		return EIO;
 	}
-	fflush(f);
+	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
 		/* A namespace of our own, thrown away on exit: load the batch, list it. */
@@ -193,7 +206,8 @@ int status_rules_text(const struct profile *p, json_t *batch, FILE *f, char *err
 		{
 			char *mk[] = {"ip", "-batch", "-", NULL};
 			char text[] = "link add " FW_DEV_LAN " type dummy\n"
-			              "link add " FW_DEV_WAN " type dummy\n";
+			              "link add " FW_DEV_WAN " type dummy\n"
+			              "link add " OUT_DEV_NET " type dummy\n";
 
 			(void)sys_run(NULL, mk, text, NULL, 0, 5000);
 		}
@@ -218,7 +232,7 @@ int status_rules_text(const struct profile *p, json_t *batch, FILE *f, char *err
 		size_t used = 0;
 		ssize_t n;
 
-		while ((n = read(pfd[0], out + used, sizeof(out) - 1 - used)) > 0)
+		while ((n = read(pfd[0], out + used, outlen - 1 - used)) > 0)
 			used += (size_t)n;
 		out[used] = '\0';
 	}
@@ -227,13 +241,36 @@ int status_rules_text(const struct profile *p, json_t *batch, FILE *f, char *err
 		int st = 0;
 
 		waitpid(pid, &st, 0);
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			snprintf(err, errlen, "nft rejected the ruleset of %s: %s", p->path, out);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			rc = EINVAL;
-		}
 	}
 	unlink(tmpl);
-	if (!rc)
-		fputs(out, f);
 	return rc;
+}
+
+int status_rules_text(const struct profile *p, json_t *fw, json_t *out_batch, FILE *f, char *err,
+                      size_t errlen)
+{
+	static char out[65536];
+	int rc;
+
+	print_profile_words(p, f);
+	rc = list_in_scratch(fw, out, sizeof(out));
+	if (rc) {
+		snprintf(err, errlen, "nft rejected the ruleset of %s: %s", p->path, out);
+		return rc;
+	}
+	fprintf(f, "# [fw] the enterprise firewall\n%s", out);
+	if (!out_batch)
+		return 0;
+	rc = list_in_scratch(out_batch, out, sizeof(out));
+	if (rc) {
+		snprintf(err, errlen, "nft rejected the outside ruleset of %s: %s", p->path, out);
+		return rc;
+	}
+	fprintf(f,
+	        "\n# [out] the router in front of the outside endpoint network " LAB_OUT_CIDR
+	        "\n%s",
+	        out);
+	return 0;
 }

@@ -10,8 +10,10 @@
 
 /* Namespaces, addresses, processes in each namespace and the live ruleset with counters. */
 int status_print(struct fwlab *l, FILE *f, int json);
-/* The profile in words, then the ruleset as nft itself lists it (the batch is loaded into a
- * throwaway namespace, which also proves it applies). */
-int status_rules_text(const struct profile *p, json_t *batch, FILE *f, char *err, size_t errlen);
+/* The profile in words, then the ruleset as nft itself lists it (each batch is loaded into a
+ * throwaway namespace, which also proves it applies): fw's, then out's if out_batch is not
+ * NULL. */
+int status_rules_text(const struct profile *p, json_t *fw, json_t *out_batch, FILE *f, char *err,
+                      size_t errlen);
 
 #endif

@@ -753,6 +753,42 @@ START_TEST(test_nat_hides_the_lan_unless_the_profile_turns_it_off)
 }
 END_TEST
 
+/* s4's outside section: the network the endpoint sits on outside lets only DNS to the lab
+ * resolver and TCP 80/443 out; replies come back. apply swaps that filter like fw's. */
+START_TEST(test_s4_outside_network_lets_only_web_and_dns_out)
+{
+	struct fwlab *l = up_lab("s4", 110);
+	const char *ep = fwlab_netns(l, "ep");
+	const char *tl = fwlab_host_addr(l, "teamlink1.librestream.com");
+	const char *vcse = fwlab_host_addr(l, "vcs-expressway.corp.example");
+	const char *sip = fwlab_host_addr(l, "sip.librestream.com");
+	const char *oam = fwlab_host_addr(l, "onsight.librestream.com");
+	char err[1024];
+
+	ck_assert_str_eq(tl, "203.0.113.41");
+	ck_assert_str_eq(vcse, "203.0.113.60");
+	ck_assert_int_eq(fwlab_migrate(l, "outside"), 0);
+	ck_assert_int_eq(lt_tcp(ep, tl, 443, 1500), 0);
+	ck_assert_int_eq(lt_tcp(ep, tl, 80, 1500), 0);
+	ck_assert_int_eq(lt_dns(ep, "203.0.113.53", "vcs-expressway.corp.example", 1, 1500), 0);
+	ck_assert_int_ne(lt_tcp(ep, vcse, 5060, 800), 0);
+	ck_assert_int_ne(lt_tcp(ep, sip, 5061, 800), 0);
+	ck_assert_int_ne(lt_tcp(ep, oam, 8080, 800), 0);
+	ck_assert_int_ne(lt_udp(ep, vcse, 5060, 800), 0);
+	ck_assert_int_ne(lt_udp(ep, sip, 3478, 800), 0);
+	ck_assert_int_ne(lt_udp(ep, fwlab_host_addr(l, "media1.librestream.com"), 15000, 800), 0);
+	/* A profile without the section: out forwards everything again. */
+	ck_assert_msg(fwlab_apply(l, "open", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(lt_tcp(ep, vcse, 5060, 1500), 0);
+	ck_assert_int_eq(lt_udp(ep, sip, 3478, 1500), 0);
+	ck_assert_msg(fwlab_apply(l, "s4", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_ne(lt_tcp(ep, vcse, 5060, 800), 0);
+	ck_assert_int_ne(lt_udp(ep, sip, 3478, 800), 0);
+	ck_assert_int_eq(lt_tcp(ep, tl, 443, 1500), 0);
+	ck_assert_int_eq(fwlab_down(l), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lab");
@@ -775,6 +811,7 @@ int main(void)
 	tcase_add_test(tc, test_loss_and_rate_impair_the_link);
 	tcase_add_test(tc, test_delay_is_refused_when_the_kernel_has_no_netem);
 	tcase_add_test(tc, test_nat_hides_the_lan_unless_the_profile_turns_it_off);
+	tcase_add_test(tc, test_s4_outside_network_lets_only_web_and_dns_out);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

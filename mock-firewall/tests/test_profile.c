@@ -322,10 +322,153 @@ START_TEST(test_services_get_the_plan_and_the_allow_list)
 }
 END_TEST
 
+static const char outside_profile[] =
+        "{\"policy\":\"accept\",\"outside\":{\"comment\":\"hotel\",\"policy\":\"drop\","
+        "\"log\":true,"
+        "\"allow\":[{\"comment\":\"DNS\",\"to\":\"203.0.113.53\",\"proto\":[\"udp\",\"tcp\"],"
+        "\"ports\":53},{\"comment\":\"web\",\"proto\":\"tcp\",\"ports\":[80,443]}],"
+        "\"deny\":[{\"comment\":\"no SIP\",\"to\":\"sip.librestream.com\",\"proto\":\"udp\","
+        "\"ports\":\"5060-5061\",\"log\":true}]}}";
+
+START_TEST(test_outside_rules_get_the_outside_network_as_source)
+{
+	struct profile *p = parse_ok(outside_profile), *none = parse_ok("{\"policy\":\"drop\"}");
+	const struct prof_outside *o = &p->outside;
+
+	ck_assert(o->set);
+	ck_assert_int_eq(o->policy, PROF_DROP);
+	ck_assert_int_eq(p->policy, PROF_ACCEPT);
+	ck_assert(o->log);
+	ck_assert_str_eq(o->comment, "hotel");
+	ck_assert_uint_eq(o->nrules, 3);
+	ck_assert_uint_eq(p->nrules, 0);
+	/* deny first, as in the enterprise rules */
+	ck_assert(o->rules[0].deny);
+	ck_assert_str_eq(o->rules[0].dst[0], "203.0.113.20/32");
+	ck_assert(o->rules[0].ports[0].lo == 5060 && o->rules[0].ports[0].hi == 5061);
+	for (size_t i = 0; i < o->nrules; i++) {
+		ck_assert_uint_eq(o->rules[i].nsrc, 1);
+		ck_assert_str_eq(o->rules[i].src[0], LAB_OUT_CIDR);
+	}
+	ck_assert(!o->rules[1].deny);
+	ck_assert_str_eq(o->rules[1].dst[0], "203.0.113.53/32");
+	ck_assert_uint_eq(o->rules[1].proto, PROF_TCP | PROF_UDP);
+	ck_assert_uint_eq(o->rules[2].ndst, 0);
+	ck_assert_uint_eq(o->rules[2].nports, 2);
+	ck_assert(!none->outside.set);
+	ck_assert_uint_eq(none->outside.nrules, 0);
+	profile_free(p);
+	profile_free(none);
+}
+END_TEST
+
+START_TEST(test_outside_errors_name_the_section_rule_and_problem)
+{
+	char big[8192];
+	size_t off;
+
+	parse_fails("{\"policy\":\"drop\",\"outside\":{\"policy\":\"drop\",\"allow\":[{\"comment\":"
+	            "\"x\",\"from\":\"lan\"}]}}",
+	            (const char *const[]){"t.json: outside.allow[0] (\"x\")", "from: not allowed",
+	                                  LAB_OUT_CIDR, NULL});
+	parse_fails("{\"policy\":\"drop\",\"outside\":{\"allow\":[]}}",
+	            (const char *const[]){"t.json: outside: policy: required", NULL});
+	parse_fails("{\"policy\":\"drop\",\"outside\":{\"policy\":\"open\"}}",
+	            (const char *const[]){"outside: policy: \"open\" is not", NULL});
+	parse_fails("{\"policy\":\"drop\",\"outside\":{\"policy\":\"drop\",\"nat\":true}}",
+	            (const char *const[]){"outside: unknown key \"nat\"", NULL});
+	parse_fails("{\"policy\":\"drop\",\"outside\":[]}",
+	            (const char *const[]){"outside: must be an object", NULL});
+	parse_fails("{\"policy\":\"drop\",\"outside\":{\"policy\":\"drop\",\"deny\":[{\"to\":"
+	            "\"sipp.librestream.com\"}]}}",
+	            (const char *const[]){"outside.deny[0]", "unknown host", NULL});
+	parse_fails("{\"policy\":\"drop\",\"outside\":{\"policy\":\"drop\",\"allow\":{}}}",
+	            (const char *const[]){"outside.allow: must be an array", NULL});
+	parse_fails("{\"policy\":\"drop\",\"outside\":{\"policy\":\"drop\",\"allow\":[{\"ports\":"
+	            "443}]}}",
+	            (const char *const[]){"outside.allow[0]", "need \"proto\"", NULL});
+	off = (size_t)snprintf(big, sizeof(big),
+	                       "{\"policy\":\"drop\",\"outside\":{\"policy\":\"drop\",\"allow\":[");
+	for (int i = 0; i <= PROF_MAX_OUTSIDE_RULES; i++)
+		off += (size_t)snprintf(big + off, sizeof(big) - off, "%s{}", i ? "," : "");
+	snprintf(big + off, sizeof(big) - off, "]}}");
+	parse_fails(big, (const char *const[]){"outside.allow: more than 32 rules", NULL});
+}
+END_TEST
+
+START_TEST(test_outside_compiles_to_a_forward_table_for_out_only)
+{
+	struct profile *p = parse_ok(outside_profile),
+	               *none = parse_ok("{\"policy\":\"drop\",\"impair\":[{\"link\":\"out\","
+	                                "\"loss_percent\":2}]}");
+	json_t *o = nftgen_out(p), *fw = nftgen_fw(p), *n = nftgen_out(none);
+	const json_t *cmds = json_object_get(o, "nftables");
+	char *text = json_dumps(o, JSON_COMPACT), *fwtext = json_dumps(fw, JSON_COMPACT),
+	     *ntext = json_dumps(n, JSON_COMPACT);
+
+	ck_assert(json_object_get(json_object_get(json_array_get(cmds, 0), "add"), "table"));
+	ck_assert(json_object_get(json_object_get(json_array_get(cmds, 1), "delete"), "table"));
+	ck_assert(json_object_get(json_object_get(json_array_get(cmds, 2), "add"), "table"));
+	ck_assert_ptr_nonnull(strstr(text, "\"hook\":\"forward\""));
+	ck_assert_ptr_nonnull(strstr(text, "\"policy\":\"drop\""));
+	ck_assert(has_rule_comment(o, "replies to allowed flows"));
+	ck_assert_ptr_nonnull(strstr(text, "\"established\""));
+	ck_assert(has_rule_comment(o, "nothing enters from the internet"));
+	ck_assert(has_rule_comment(o, "deny[0]: no SIP (to sip.librestream.com)"));
+	ck_assert(has_rule_comment(o, "allow[0]: DNS (to 203.0.113.53)"));
+	ck_assert(has_rule_comment(o, "allow[1]: web"));
+	ck_assert(has_rule_comment(o, "policy: drop"));
+	ck_assert_ptr_nonnull(strstr(text, "{\"prefix\":{\"addr\":\"192.0.2.0\",\"len\":24}}"));
+	ck_assert_ptr_nonnull(strstr(text, NFT_OUT_LOG_PREFIX));
+	ck_assert_ptr_nonnull(strstr(text, "fwlab-out-deny0 "));
+	/* the enterprise firewall's table knows nothing of the outside rules */
+	ck_assert_ptr_null(strstr(fwtext, "192.0.2.0"));
+	ck_assert_ptr_nonnull(strstr(fwtext, "\"policy\":\"accept\""));
+	/* no section: the batch only removes the table; the out link's loss still comes */
+	ck_assert_ptr_null(strstr(ntext, "\"forward\""));
+	ck_assert_ptr_nonnull(strstr(ntext, "\"delete\":{\"table\":{\"family\":\"inet\""));
+	ck_assert(has_rule_comment(n, "link out: 2% loss"));
+	free(text);
+	free(fwtext);
+	free(ntext);
+	json_decref(o);
+	json_decref(fw);
+	json_decref(n);
+	profile_free(p);
+	profile_free(none);
+}
+END_TEST
+
+START_TEST(test_s4_outside_network_lets_only_dns_and_web_out)
+{
+	struct profile *p = NULL;
+	char err[512] = "";
+	const struct prof_outside *o;
+
+	ck_assert_msg(profile_load(&p, "s4", NULL, err, sizeof(err)) == 0, "%s", err);
+	o = &p->outside;
+	ck_assert(o->set);
+	ck_assert_int_eq(o->policy, PROF_DROP);
+	ck_assert_uint_eq(o->nrules, 2);
+	ck_assert_str_eq(o->rules[0].dst[0], "203.0.113.53/32");
+	ck_assert_uint_eq(o->rules[0].proto, PROF_TCP | PROF_UDP);
+	ck_assert(o->rules[0].nports == 1 && o->rules[0].ports[0].lo == 53);
+	ck_assert_uint_eq(o->rules[1].ndst, 0);
+	ck_assert_uint_eq(o->rules[1].proto, PROF_TCP);
+	ck_assert(o->rules[1].nports == 2 && o->rules[1].ports[0].lo == 80 &&
+	          o->rules[1].ports[1].lo == 443);
+	profile_free(p);
+}
+END_TEST
+
 TU_SUITE("profile", test_every_shipped_profile_loads, test_error_names_file_rule_and_problem,
          test_destinations_resolve_through_the_lab_host_table,
          test_host_table_follows_the_address_plan, test_domain_moves_the_cloud_names,
          test_glob_matches_like_a_shell, test_rate_accepts_tc_units,
          test_compiled_ruleset_replaces_the_table_atomically,
          test_rule_comments_name_the_destination_and_fit_nft,
-         test_services_get_the_plan_and_the_allow_list)
+         test_services_get_the_plan_and_the_allow_list,
+         test_outside_rules_get_the_outside_network_as_source,
+         test_outside_errors_name_the_section_rule_and_problem,
+         test_outside_compiles_to_a_forward_table_for_out_only,
+         test_s4_outside_network_lets_only_dns_and_web_out)
