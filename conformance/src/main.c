@@ -28,8 +28,9 @@ static const char usage_text[] =
         "      [--jobs N] [--shard I/N] [--junit F] [--json F] [--html F] [--keep-lab]\n"
         "      [--verbose]\n"
         "        run scenarios against an endpoint in the lab; reports in DIR (default out)\n"
-        "  list [--json]\n"
-        "        scenarios, their checks and requirement IDs, the coverage matrix\n"
+        "  list [--json | --markdown]\n"
+        "        scenarios, their checks and requirement IDs, the coverage matrix;\n"
+        "        --markdown: the generated tables of docs/requirements.md\n"
         "  analyze CAPTURE... --scenario ID [--events [SERVICE=]F]... [--caps LIST]\n"
         "      [--timeline F] [--json F]\n"
         "        judge existing captures (e.g. one a customer sent) against a scenario\n"
@@ -202,16 +203,59 @@ static void print_list(const char *const *l)
 		printf("%s%s", i ? "," : "", l[i]);
 }
 
+/* The generated tables of docs/requirements.md: requirement -> checks, fault -> checks that
+ * must trip it (from every scenario's `catches`). The doc holds exactly this output between
+ * its "generated" markers, and a test keeps the two equal. */
+static void list_markdown(struct conform_scenario *const *all, size_t n, const json_t *cov)
+{
+	json_t *faults = json_object(), *row, *c, *list;
+	const char *name;
+	size_t i, k;
+
+	printf("| ID | checks |\n|---|---|\n");
+	json_array_foreach(cov, i, row)
+	{
+		printf("| %s | ", json_string_value(json_object_get(row, "req")));
+		if (!json_array_size(json_object_get(row, "checks")))
+			printf("(not covered)");
+		json_array_foreach(json_object_get(row, "checks"), k, c)
+			printf("%s%s", k ? ", " : "", json_string_value(json_object_get(c, "check")));
+		printf(" |\n");
+	}
+	for (i = 0; i < n; i++)
+		for (k = 0; k < conform_scenario_check_count(all[i]); k++) {
+			const struct conform_check_info *ci = conform_scenario_check(all[i], k);
+			for (const char *const *f = ci->catches; f && *f; f++) {
+				if (!(list = json_object_get(faults, *f)))
+					json_object_set_new(faults, *f, list = json_array());
+				json_array_append_new(list, json_sprintf("%s: %s",
+				                                         conform_scenario_id(all[i]),
+				                                         ci->id));
+			}
+		}
+	printf("\n| fault | checks that must fail with it (scenario: check) |\n|---|---|\n");
+	json_object_foreach(faults, name, list)
+	{
+		printf("| `%s` | ", name);
+		json_array_foreach(list, k, c)
+			printf("%s%s", k ? ", " : "", json_string_value(c));
+		printf(" |\n");
+	}
+	json_decref(faults);
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	struct conform_scenario **all = NULL;
 	size_t n = 0;
 	char err[512];
-	int as_json = 0, e;
+	int as_json = 0, as_md = 0, e;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			as_json = 1;
+		else if (!strcmp(argv[i], "--markdown"))
+			as_md = 1;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(usage_text, stdout);
 			return 0;
@@ -224,7 +268,9 @@ static int cmd_list(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	json_t *cov = conform_coverage(all, n);
-	if (as_json) {
+	if (as_md) {
+		list_markdown(all, n, cov);
+	} else if (as_json) {
 		json_t *doc = json_pack("{s:[],s:O}", "scenarios", "coverage", cov);
 		for (size_t i = 0; i < n; i++)
 			json_array_append(json_object_get(doc, "scenarios"),

@@ -178,4 +178,3 @@ bool hosts_match(const struct conform_timeline *t, const char *pattern, const ch
 	}
 	return false;
 }
-
