@@ -219,7 +219,10 @@ static void list_markdown(struct conform_scenario *const *all, size_t n, const j
 		if (!json_array_size(json_object_get(row, "checks")))
 			printf("(not covered)");
 		json_array_foreach(json_object_get(row, "checks"), k, c)
-			printf("%s%s", k ? ", " : "", json_string_value(json_object_get(c, "check")));
+		{
+			printf("%s%s", k ? ", " : "",
+			       json_string_value(json_object_get(c, "check")));
+		}
 		printf(" |\n");
 	}
 	for (i = 0; i < n; i++)
@@ -228,9 +231,10 @@ static void list_markdown(struct conform_scenario *const *all, size_t n, const j
 			for (const char *const *f = ci->catches; f && *f; f++) {
 				if (!(list = json_object_get(faults, *f)))
 					json_object_set_new(faults, *f, list = json_array());
-				json_array_append_new(list, json_sprintf("%s: %s",
-				                                         conform_scenario_id(all[i]),
-				                                         ci->id));
+				json_array_append_new(list,
+				                      json_sprintf("%s: %s",
+				                                   conform_scenario_id(all[i]),
+				                                   ci->id));
 			}
 		}
 	printf("\n| fault | checks that must fail with it (scenario: check) |\n|---|---|\n");
@@ -238,7 +242,9 @@ static void list_markdown(struct conform_scenario *const *all, size_t n, const j
 	{
 		printf("| `%s` | ", name);
 		json_array_foreach(list, k, c)
+		{
 			printf("%s%s", k ? ", " : "", json_string_value(c));
+		}
 		printf(" |\n");
 	}
 	json_decref(faults);
