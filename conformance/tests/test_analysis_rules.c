@@ -511,6 +511,31 @@ START_TEST(test_forbid_without_witness_fails_with_no_evidence)
 }
 END_TEST
 
+START_TEST(test_unwitnessed_marks_only_failures_for_want_of_the_witness)
+{
+	json_t *c;
+
+	/* No witness: the forbid could not be judged. */
+	c = judge_json("{\"forbid\":{\"kind\":\"x\"}}", "{\"kind\":\"never\"}", NULL, NULL, 0);
+	ck_assert_str_eq(jstr(c, "verdict"), "fail");
+	ck_assert(json_is_true(json_object_get(c, "unwitnessed")));
+	json_decref(c);
+	/* One part failed on what it saw: the group's failure is evidence, not unwitnessed. */
+	c = judge_json("{\"all\":[{\"forbid\":{\"kind\":\"x\"}},"
+	               "{\"expect\":{\"kind\":\"never\"}}]}",
+	               "{\"kind\":\"never\"}", NULL, NULL, 0);
+	ck_assert_str_eq(jstr(c, "verdict"), "fail");
+	ck_assert_ptr_null(json_object_get(c, "unwitnessed"));
+	json_decref(c);
+	/* A missing window anchor is a real failure of what the check waits for. */
+	c = judge_json("{\"expect\":{\"kind\":\"x\"},\"window\":{\"after\":{\"kind\":\"never\"}}}",
+	               LOGIN_WITNESS, NULL, NULL, 0);
+	ck_assert_str_eq(jstr(c, "verdict"), "fail");
+	ck_assert_ptr_null(json_object_get(c, "unwitnessed"));
+	json_decref(c);
+}
+END_TEST
+
 START_TEST(test_missing_anchor_is_no_evidence_unless_because_says_why)
 {
 	json_t *c;
@@ -648,6 +673,7 @@ TU_SUITE("analysis_rules", test_journal_lines_become_sorted_events_with_service_
          test_undeclared_capability_gives_na_with_reason, test_cidr_and_addresses_with_ports,
          test_timeline_saves_as_a_json_array, test_compile_errors_name_each_operator_and_its_path,
          test_each_matcher_operator_evaluates, test_forbid_without_witness_fails_with_no_evidence,
+         test_unwitnessed_marks_only_failures_for_want_of_the_witness,
          test_missing_anchor_is_no_evidence_unless_because_says_why,
          test_if_missing_pass_or_na_needs_because, test_needs_says_what_evidence_a_check_needs,
          test_evidence_names_server_identity_and_host_names, test_docs_list_every_operator)

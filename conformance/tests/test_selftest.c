@@ -217,6 +217,54 @@ START_TEST(test_media_and_rtp_mutations)
 	json_decref(out);
 	apply("no-tunnel", tl, ENOENT);
 	apply("connect-not-allowed", tl, ENOENT);
+	/* No CONNECT to repeat: one to the lab's proxy is made up for the SIP server. */
+	out = apply("sip-via-proxy", tl, 0);
+	ck_assert_str_eq(
+	        json_string_value(json_object_get(find_kind(out, "http.connect"), "dst_ip")),
+	        "198.51.100.3");
+	ck_assert_int_eq(
+	        json_integer_value(json_object_get(find_kind(out, "http.connect"), "port")), 5061);
+	json_decref(out);
+	out = apply("teamlink-contact", tl, 0);
+	ck_assert_int_eq(count_kind(out, "tls.client_hello"),
+	                 count_kind(tl, "tls.client_hello") + 1);
+	{
+		const json_t *e, *hello = NULL;
+		size_t i;
+		json_array_foreach(out, i, e)
+		{
+			const char *sni = json_string_value(json_object_get(e, "sni"));
+			if (sni && !strcmp(sni, "teamlink1.librestream.com"))
+				hello = e;
+		}
+		ck_assert_ptr_nonnull(hello);
+		ck_assert_str_eq(json_string_value(json_object_get(hello, "src_ip")),
+		                 "198.51.100.10");
+		ck_assert_str_eq(json_string_value(json_object_get(hello, "dst_ip")),
+		                 "203.0.113.41");
+	}
+	json_decref(out);
+	json_decref(tl);
+}
+END_TEST
+
+START_TEST(test_sip_via_proxy_repeats_a_connect_towards_the_sip_server)
+{
+	json_error_t je;
+	json_t *tl =
+	        json_loads("[{\"t\":1.0,\"kind\":\"http.connect\",\"src_ip\":\"198.51.100.10\","
+	                   "\"dst_ip\":\"198.51.100.3\",\"dst_port\":3128,"
+	                   "\"host\":\"onsight.librestream.com\",\"port\":443}]",
+	                   0, &je);
+	json_t *out = apply("sip-via-proxy", tl, 0);
+	const json_t *e = json_array_get(out, 1);
+
+	ck_assert_int_eq(json_array_size(out), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "host")), "sip.librestream.com");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "port")), 5061);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "dst_ip")), "198.51.100.3");
+	ck_assert_int_eq(json_array_size(tl), 1); /* the input is left alone */
+	json_decref(out);
 	json_decref(tl);
 }
 END_TEST
@@ -306,4 +354,5 @@ TU_SUITE("selftest", test_timeline_reads_saved_events_and_refuses_bad_ones,
          test_config_after_register_moves_the_config_past_the_200,
          test_register_elsewhere_moves_addresses_and_the_server_name,
          test_sip_syn_needs_a_tunnel_and_names_the_sip_service, test_media_and_rtp_mutations,
+         test_sip_via_proxy_repeats_a_connect_towards_the_sip_server,
          test_login_plain_http_has_no_tls_hello, test_matrix_of_the_fixture_run)

@@ -200,6 +200,10 @@ struct conform_result {
 	 * method REGISTER to sip.librestream.com; then a mock-sip.register with result ok");
 	 * borrowed from the scenario. */
 	const char *needs;
+	/* 1 when the check failed only because the scenario's witness never happened ("no
+	 * evidence: ..."): the rule could not be judged, which says nothing about the behaviour
+	 * it judges. results JSON: "unwitnessed": true. */
+	int unwitnessed;
 };
 
 struct conform_results; /* opaque */

@@ -143,6 +143,7 @@ struct rule_out {
 	char *expected; /* malloc'd */
 	char *observed; /* malloc'd */
 	char *reason; /* malloc'd or NULL */
+	bool unwitnessed; /* failed only because the scenario's witness never happened */
 	size_t ev_idx[8];
 	size_t n_ev;
 };

@@ -125,6 +125,7 @@ int conform_analyze(struct conform_results **rp, const struct conform_scenario *
 
 			scenario_check_eval(s, i, t, &o);
 			ri->pub.verdict = o.verdict;
+			ri->pub.unwitnessed = o.verdict == CONFORM_FAIL && o.unwitnessed;
 			ri->expected = o.expected;
 			ri->observed = o.observed;
 			ri->reason = o.reason;
@@ -221,13 +222,15 @@ json_t *conform_results_json(const struct conform_results *r)
 			                  (json_int_t)e->frame, "summary", e->summary));
 		}
 		cnt[c->verdict]++;
-		json_array_append_new(checks,
-		                      json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o}",
-		                                "id", c->check->id, "req", str_array(c->check->req),
-		                                "description", c->check->description, "verdict",
-		                                conform_verdict_name(c->verdict), "expected",
-		                                c->expected, "observed", c->observed, "reason",
-		                                c->reason, "needs", c->needs, "evidence", ev));
+		json_t *cj = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:s?, s:s?, s:o}", "id",
+		                       c->check->id, "req", str_array(c->check->req), "description",
+		                       c->check->description, "verdict",
+		                       conform_verdict_name(c->verdict), "expected", c->expected,
+		                       "observed", c->observed, "reason", c->reason, "needs",
+		                       c->needs, "evidence", ev);
+		if (cj && c->unwitnessed)
+			json_object_set_new(cj, "unwitnessed", json_true());
+		json_array_append_new(checks, cj);
 	}
 	out = json_pack("{s:s, s:o, s:{s:i, s:i, s:i, s:i}, s:s}", "scenario", r->scenario,
 	                "checks", checks, "summary", "pass", cnt[CONFORM_PASS], "fail",

@@ -303,6 +303,7 @@ static void no_witness(struct ectx *c, const struct rule *r, struct rule_out *o,
 	struct sbuf b = {0};
 
 	o->verdict = CONFORM_FAIL;
+	o->unwitnessed = true;
 	sb_printf(ob, "no witness event (%s) in the timeline", c->witness->json);
 	sb_printf(&b, "no evidence: ");
 	match_describe(c->witness, &b);
@@ -462,6 +463,14 @@ static void eval_group(struct ectx *c, const struct rule *r, struct rule_out *o)
 			sb_printf(&ob, "all %zu parts hold", r->n);
 	} else {
 		o->verdict = any_pass ? CONFORM_PASS : any_applicable ? CONFORM_FAIL : CONFORM_NA;
+	}
+	/* A failed group is unwitnessed when every part that failed is: one part that saw the
+	 * behaviour fail is evidence enough. */
+	if (o->verdict == CONFORM_FAIL) {
+		o->unwitnessed = true;
+		for (size_t i = 0; i < r->n; i++)
+			if (so[i].verdict == CONFORM_FAIL && !so[i].unwitnessed)
+				o->unwitnessed = false;
 	}
 	/* The reason of the first part whose verdict became the group's (a "because" that
 	 * applied, or a failure for want of evidence) is the group's. */

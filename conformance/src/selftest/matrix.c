@@ -27,6 +27,14 @@ static const char *sget(const json_t *o, const char *k)
 	return s ? s : "";
 }
 
+/* A failure only for want of the scenario's witness ("no evidence: ...") shows that the rule
+ * cannot pass on nothing, not that it sees the behaviour it judges: in the matrix it is its
+ * own word, "unwitnessed", and kills nothing. */
+static const char *kill_word(const char *verdict, int unwitnessed)
+{
+	return !strcmp(verdict, "fail") && unwitnessed ? "unwitnessed" : verdict;
+}
+
 /* One judgement: {CHECK: verdict}, or NULL with err set. */
 static json_t *judge(const struct conform_scenario *sc, const json_t *events, const json_t *hosts,
                      const char *const *caps, char *err, size_t errlen)
@@ -54,7 +62,9 @@ static json_t *judge(const struct conform_scenario *sc, const json_t *events, co
 	out = json_object();
 	for (i = 0; out && i < conform_results_count(r); i++) {
 		const struct conform_result *c = conform_results_get(r, i);
-		json_object_set_new(out, c->check->id, json_string(verdict_word(c->verdict)));
+		json_object_set_new(
+		        out, c->check->id,
+		        json_string(kill_word(verdict_word(c->verdict), c->unwitnessed)));
 	}
 out:
 	conform_results_free(r);
@@ -157,7 +167,11 @@ static void fault_columns(const char *run_dir, const json_t *results, json_t *co
 			}
 			json_array_foreach(json_object_get(res, "checks"), m, ch)
 			{
-				json_object_set(v, sget(ch, "id"), json_object_get(ch, "verdict"));
+				json_object_set_new(
+				        v, sget(ch, "id"),
+				        json_string(kill_word(
+				                sget(ch, "verdict"),
+				                json_is_true(json_object_get(ch, "unwitnessed")))));
 			}
 			json_decref(res);
 			snprintf(by, sizeof(by), "fault:%s", sget(f, "fault"));
@@ -199,7 +213,8 @@ static json_t *rows(const json_t *results, const json_t *cols, const json_t *off
 				 * timeline; it must pass too. */
 				if (strcmp(clean, "pass") || (mut && strcmp(sget(oc, cid), "pass")))
 					continue;
-				if (strcmp(v, "fail") && strcmp(v, "error"))
+				if (strcmp(v, "fail") && strcmp(v, "error") &&
+				    strcmp(v, "unwitnessed"))
 					continue;
 				killed |= !strcmp(v, "fail");
 				json_array_append_new(
@@ -365,12 +380,13 @@ void selftest_print(const json_t *matrix, FILE *f)
 		char id[128];
 		snprintf(id, sizeof(id), "%s/%s", sget(r, "scenario"), sget(r, "check"));
 		fprintf(f, "  %-28s %-5s ", id, sget(r, "clean"));
-		if (!json_array_size(json_object_get(r, "killed_by")))
-			fputs("NEVER KILLED", f);
+		if (!json_is_true(json_object_get(r, "killed")))
+			fputs("NEVER KILLED ", f);
 		json_array_foreach(json_object_get(r, "killed_by"), j, k)
 		{
-			fprintf(f, "%s%s%s", j ? " " : "", sget(k, "by"),
-			        strcmp(sget(k, "verdict"), "fail") ? "(error)" : "");
+			int fail = !strcmp(sget(k, "verdict"), "fail");
+			fprintf(f, "%s%s%s%s%s", j ? " " : "", sget(k, "by"), fail ? "" : "(",
+			        fail ? "" : sget(k, "verdict"), fail ? "" : ")");
 		}
 		fputc('\n', f);
 	}

@@ -691,6 +691,63 @@ static int m_connect_not_allowed(const json_t *tl, const struct mutate_env *env,
 	return with_event(tl, ev, out);
 }
 
+/* When a made-up attempt happens: just after the registration was accepted (inside the
+ * windows that start there, after the scenario's usual witness), else at the first event. */
+static double attempt_time(const json_t *tl)
+{
+	const json_t *reg = first_where(tl, p_register_ok, NULL);
+	const json_t *e = reg ? reg : json_array_get(tl, 0);
+
+	return json_number_value(json_object_get(e, "t")) + 0.001;
+}
+
+/* SIP through the web proxy (note §2: direct SIP is never sent through a web proxy): the
+ * endpoint's first CONNECT repeated towards the SIP server's TLS port, or, when it used no
+ * proxy, a CONNECT to the lab's proxy for it. */
+static int m_sip_via_proxy(const json_t *tl, const struct mutate_env *env, json_t **out)
+{
+	const json_t *c = first_where(tl, p_kind, "http.connect");
+	json_t *ev;
+
+	if (!json_array_size(tl))
+		return ENOENT;
+	if (c) {
+		ev = json_deep_copy(c);
+		if (ev)
+			json_object_set_new(
+			        ev, "t",
+			        json_real(json_number_value(json_object_get(c, "t")) + 0.0005));
+	} else {
+		ev = made_packet(tl, env, attempt_time(tl), "http.connect", "tcp",
+		                 "proxy.corp.example", 3128, "http-proxy");
+		if (ev)
+			json_object_set_new(ev, "method", json_string("CONNECT"));
+	}
+	if (ev) {
+		json_object_set_new(ev, "host", json_string("sip.librestream.com"));
+		json_object_set_new(ev, "uri", json_string("sip.librestream.com:5061"));
+		json_object_set_new(ev, "port", json_integer(5061));
+	}
+	return with_event(tl, ev, out);
+}
+
+/* The endpoint opened TLS to a TeamLink server (a tunnel attempt, whether TeamLink is
+ * enabled or not). */
+static int m_teamlink_contact(const json_t *tl, const struct mutate_env *env, json_t **out)
+{
+	json_t *ev;
+
+	if (!json_array_size(tl))
+		return ENOENT;
+	ev = made_packet(tl, env, attempt_time(tl), "tls.client_hello", "tcp",
+	                 "teamlink1.librestream.com", 443, "https");
+	if (ev) {
+		json_object_set_new(ev, "sni", json_string("teamlink1.librestream.com"));
+		json_object_set_new(ev, "version", json_string("1.3"));
+	}
+	return with_event(tl, ev, out);
+}
+
 static enum edit e_no_sni(json_t *e, const struct mutate_env *env, const void *arg)
 {
 	(void)env, (void)arg;
@@ -819,6 +876,9 @@ static const struct mutation catalogue[] = {
          m_options_when_disabled},
         {"connect-not-allowed", "the endpoint asked the proxy to CONNECT to a host not allowed",
          m_connect_not_allowed},
+        {"sip-via-proxy", "the endpoint asked the web proxy to CONNECT to the SIP server",
+         m_sip_via_proxy},
+        {"teamlink-contact", "the endpoint opened TLS to a TeamLink server", m_teamlink_contact},
         {"no-sni", "the endpoint's TLS hello named no server (no SNI)", m_no_sni},
         {"wrong-sni", "the endpoint's TLS hello named the wrong server", m_wrong_sni},
         {"no-tunnel", "the TeamLink tunnel was never opened", m_no_tunnel},
