@@ -520,6 +520,13 @@ START_TEST(test_unwitnessed_marks_only_failures_for_want_of_the_witness)
 	ck_assert_str_eq(jstr(c, "verdict"), "fail");
 	ck_assert(json_is_true(json_object_get(c, "unwitnessed")));
 	json_decref(c);
+	/* A forbidden event that happened is evidence, witness or not. */
+	c = judge_json("{\"forbid\":{\"kind\":\"mock-oam.login\"}}", "{\"kind\":\"never\"}", NULL,
+	               NULL, 0);
+	ck_assert_str_eq(jstr(c, "verdict"), "fail");
+	ck_assert_ptr_null(json_object_get(c, "unwitnessed"));
+	ck_assert_int_gt(json_array_size(json_object_get(c, "evidence")), 0);
+	json_decref(c);
 	/* One part failed on what it saw: the group's failure is evidence, not unwitnessed. */
 	c = judge_json("{\"all\":[{\"forbid\":{\"kind\":\"x\"}},"
 	               "{\"expect\":{\"kind\":\"never\"}}]}",

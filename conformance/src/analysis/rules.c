@@ -328,12 +328,12 @@ static void eval_count(struct ectx *c, const struct rule *r, struct rule_out *o)
 	else
 		sb_printf(&e, "%lld..%lld event(s) matching %s", r->min, r->max, r->match->json);
 	window_text(&e, r->win);
-	if (wants_witness(r) && !witnessed(c)) {
-		no_witness(c, r, o, &ob);
-		goto out;
-	}
 	window_of(c, r->win, &win);
 	if (win.missing) {
+		if (wants_witness(r) && !witnessed(c)) {
+			no_witness(c, r, o, &ob);
+			goto out;
+		}
 		window_observed(&win, &ob);
 		missing_verdict(r, &win, o);
 		goto out;
@@ -345,6 +345,12 @@ static void eval_count(struct ectx *c, const struct rule *r, struct rule_out *o)
 		}
 	}
 	o->verdict = (n >= r->min && (r->max < 0 || n <= r->max)) ? CONFORM_PASS : CONFORM_FAIL;
+	/* A forbidden event seen is evidence whatever else happened; its absence proves
+	 * something only once the witness shows the endpoint got that far. */
+	if (o->verdict == CONFORM_PASS && wants_witness(r) && !witnessed(c)) {
+		no_witness(c, r, o, &ob);
+		goto out;
+	}
 	sb_printf(&ob, "%lld matching event(s)", n);
 	if (n == 0 && o->verdict == CONFORM_FAIL) {
 		/* Point at what did happen: events of the same kind, other attributes. */

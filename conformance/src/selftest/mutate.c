@@ -731,21 +731,31 @@ static int m_sip_via_proxy(const json_t *tl, const struct mutate_env *env, json_
 	return with_event(tl, ev, out);
 }
 
-/* The endpoint opened TLS to a TeamLink server (a tunnel attempt, whether TeamLink is
- * enabled or not). */
+/* The endpoint connected to a TeamLink server and opened TLS there (a tunnel attempt,
+ * whether TeamLink is enabled or not): the SYN, then the ClientHello. */
 static int m_teamlink_contact(const json_t *tl, const struct mutate_env *env, json_t **out)
 {
-	json_t *ev;
+	json_t *syn, *hello, *mid = NULL;
+	double t;
+	int e;
 
 	if (!json_array_size(tl))
 		return ENOENT;
-	ev = made_packet(tl, env, attempt_time(tl), "tls.client_hello", "tcp",
-	                 "teamlink1.librestream.com", 443, "https");
-	if (ev) {
-		json_object_set_new(ev, "sni", json_string("teamlink1.librestream.com"));
-		json_object_set_new(ev, "version", json_string("1.3"));
+	t = attempt_time(tl);
+	syn = made_packet(tl, env, t, "tcp.syn", "tcp", "teamlink1.librestream.com", 443, "https");
+	hello = made_packet(tl, env, t + 0.001, "tls.client_hello", "tcp",
+	                    "teamlink1.librestream.com", 443, "https");
+	if (hello) {
+		json_object_set_new(hello, "sni", json_string("teamlink1.librestream.com"));
+		json_object_set_new(hello, "version", json_string("1.3"));
 	}
-	return with_event(tl, ev, out);
+	if ((e = with_event(tl, syn, &mid))) {
+		json_decref(hello);
+		return e;
+	}
+	e = with_event(mid, hello, out);
+	json_decref(mid);
+	return e;
 }
 
 static enum edit e_no_sni(json_t *e, const struct mutate_env *env, const void *arg)
