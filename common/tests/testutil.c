@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include <jansson.h>
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -107,4 +109,32 @@ const char *tu_certs_dir(void)
 	if (lock >= 0)
 		close(lock);
 	return dir[0] ? dir : NULL;
+}
+
+size_t tu_journal_count(const char *text, const char *event, const char *local)
+{
+	char *t = strdup(text ? text : ""), *line, *save = NULL;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(t);
+	for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(line, 0, NULL);
+		const char *ev = json_string_value(json_object_get(o, "event"));
+		const char *l = json_string_value(json_object_get(o, "local"));
+
+		if (ev && !strcmp(ev, event) && (!local || (l && !strcmp(l, local))))
+			n++;
+		json_decref(o);
+	}
+	free(t);
+	return n;
+}
+
+void tu_assert_journal_local(const char *text, const char *event, const char *local)
+{
+	size_t all = tu_journal_count(text, event, NULL);
+
+	ck_assert_msg(all > 0, "no %s line", event);
+	ck_assert_msg(tu_journal_count(text, event, local) == all, "%s: not all local %s", event,
+	              local);
 }

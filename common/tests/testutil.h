@@ -17,6 +17,11 @@ char *tu_write(const char *dir, const char *name, const char *text);
 const char *tu_certs_dir(void);
 /* Path of a built program, from $ONSIGHT_BUILD_DIR (set by CTest). */
 char *tu_build_path(const char *rel);
+/* Journal lines (JSON Lines text) of event: all of them (local NULL) or those whose "local"
+ * (the server address the client reached) is local. */
+size_t tu_journal_count(const char *text, const char *event, const char *local);
+/* Asserts that the journal has lines of event and that every one of them names local. */
+void tu_assert_journal_local(const char *text, const char *event, const char *local);
 
 #define TU_SUITE(name, ...) \
 	int main(void) \

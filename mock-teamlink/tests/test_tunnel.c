@@ -56,33 +56,21 @@ static int wait_text(const char *path, const char *needle, int ms)
 	return 0;
 }
 
-/* Journal lines of event: all of them (want NULL) or those whose "local" (the server address
- * the client reached) is want. */
-static size_t journal_count(const char *path, const char *event, const char *want)
+static size_t journal_count(const char *path, const char *event, const char *local)
 {
-	char *t = slurp(path), *line, *save = NULL;
-	size_t n = 0;
+	char *t = slurp(path);
+	size_t n = tu_journal_count(t, event, local);
 
-	for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_t *o = json_loads(line, 0, NULL);
-		const char *ev = json_string_value(json_object_get(o, "event"));
-		const char *l = json_string_value(json_object_get(o, "local"));
-
-		if (ev && !strcmp(ev, event) && (!want || (l && !strcmp(l, want))))
-			n++;
-		json_decref(o);
-	}
 	free(t);
 	return n;
 }
 
-/* Every line of event names the listener at addr as the server the client reached. */
 static void assert_local(const char *path, const char *event, const char *addr)
 {
-	size_t all = journal_count(path, event, NULL);
+	char *t = slurp(path);
 
-	ck_assert_msg(all > 0, "no %s line", event);
-	ck_assert_msg(journal_count(path, event, addr) == all, "%s: not all local %s", event, addr);
+	tu_assert_journal_local(t, event, addr);
+	free(t);
 }
 
 static void find_listen(struct env *e, const char *role, const char *scheme, char *out, size_t n)

@@ -52,6 +52,9 @@ bool match_event(const struct match *m, const struct conform_timeline *t, const 
 /* Does the event's `kind` satisfy the match's own kind matcher? false when it has none. */
 bool match_kind_only(const struct match *m, const struct conform_timeline *t, const json_t *ev);
 bool match_has_kind(const struct match *m);
+/* A scalar event value as text (numbers as JSON writes them, booleans as true/false): the
+ * string itself, or buf filled; NULL for objects, arrays and null. */
+const char *rule_str_of(const json_t *v, char *buf, size_t len);
 /* "a sip.request with method REGISTER to sip.librestream.com" */
 void match_describe(const struct match *m, struct sbuf *b);
 

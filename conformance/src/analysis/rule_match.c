@@ -144,7 +144,7 @@ static bool scalar_eq(const json_t *v, const json_t *m)
 	return false;
 }
 
-static const char *str_of(const json_t *v, char *buf, size_t len)
+const char *rule_str_of(const json_t *v, char *buf, size_t len)
 {
 	if (json_is_string(v))
 		return json_string_value(v);
@@ -238,7 +238,7 @@ static bool e_literal(const struct matcher *m, const struct conform_timeline *t,
 static void d_value(const json_t *v, struct sbuf *b)
 {
 	char buf[64];
-	const char *s = str_of(v, buf, sizeof(buf));
+	const char *s = rule_str_of(v, buf, sizeof(buf));
 
 	sb_printf(b, "%s", s ? s : "null");
 }
@@ -318,7 +318,7 @@ static int c_regex(struct matcher *m, const json_t *arg, const char *path, char 
 static bool e_regex(const struct matcher *m, const struct conform_timeline *t, const json_t *v)
 {
 	char buf[64];
-	const char *s = str_of(v, buf, sizeof(buf));
+	const char *s = rule_str_of(v, buf, sizeof(buf));
 
 	(void)t;
 	return s && regexec(&m->re, s, 0, NULL, 0) == 0;
@@ -342,7 +342,7 @@ static int c_text(struct matcher *m, const json_t *arg, const char *path, char *
 static bool e_glob(const struct matcher *m, const struct conform_timeline *t, const json_t *v)
 {
 	char buf[64];
-	const char *s = str_of(v, buf, sizeof(buf));
+	const char *s = rule_str_of(v, buf, sizeof(buf));
 
 	(void)t;
 	return s && fnmatch(m->text, s, 0) == 0;
@@ -356,7 +356,7 @@ static void d_glob(const struct matcher *m, struct sbuf *b)
 static bool e_contains(const struct matcher *m, const struct conform_timeline *t, const json_t *v)
 {
 	char buf[64];
-	const char *s = str_of(v, buf, sizeof(buf));
+	const char *s = rule_str_of(v, buf, sizeof(buf));
 
 	(void)t;
 	return s && strstr(s, m->text) != NULL;
@@ -426,7 +426,7 @@ static int c_cidr(struct matcher *m, const json_t *arg, const char *path, char *
 static bool e_cidr(const struct matcher *m, const struct conform_timeline *t, const json_t *v)
 {
 	char buf[64];
-	const char *s = str_of(v, buf, sizeof(buf));
+	const char *s = rule_str_of(v, buf, sizeof(buf));
 
 	(void)t;
 	for (size_t i = 0; s && i < m->n; i++)
@@ -472,7 +472,7 @@ static int c_host(struct matcher *m, const json_t *arg, const char *path, char *
 static bool e_host(const struct matcher *m, const struct conform_timeline *t, const json_t *v)
 {
 	char buf[64];
-	const char *s = str_of(v, buf, sizeof(buf));
+	const char *s = rule_str_of(v, buf, sizeof(buf));
 	size_t i;
 	json_t *x;
 

@@ -63,23 +63,6 @@ int verr(char *err, size_t errlen, const char *path, const char *fmt, ...)
 	return EINVAL;
 }
 
-static const char *str_of(const json_t *v, char *buf, size_t len)
-{
-	if (json_is_string(v))
-		return json_string_value(v);
-	if (json_is_integer(v)) {
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return buf;
-	}
-	if (json_is_real(v)) {
-		snprintf(buf, len, "%.17g", json_real_value(v));
-		return buf;
-	}
-	if (json_is_boolean(v))
-		return json_is_true(v) ? "true" : "false";
-	return NULL;
-}
-
 static void summary_addr(struct sbuf *b, const json_t *ev, const char *ip, const char *port,
                          const char *host)
 {
@@ -103,7 +86,7 @@ char *event_summary(const json_t *ev)
 
 	sb_printf(&b, "%s", json_string_value(json_object_get(ev, "kind")) ?: "?");
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-		s = str_of(json_object_get(ev, keys[i]), buf, sizeof(buf));
+		s = rule_str_of(json_object_get(ev, keys[i]), buf, sizeof(buf));
 		if (s)
 			sb_printf(&b, " %s=%.80s", keys[i], s);
 	}
