@@ -471,8 +471,8 @@ START_TEST(test_forbid_without_witness_fails_with_no_evidence)
 	        "{\"forbid\":{\"kind\":\"mock-teamlink.x\"}}",
 	        "{\"expect\":{\"kind\":\"mock-teamlink.x\"},\"at_most\":0}",
 	        "{\"expect\":{\"kind\":\"mock-teamlink.x\"},\"exactly\":0}",
-	        "{\"all\":[{\"expect\":{\"kind\":\"mock-oam.login\"}},"
-	        "{\"forbid\":{\"kind\":\"mock-teamlink.x\"}}]}",
+	        ("{\"all\":[{\"expect\":{\"kind\":\"mock-oam.login\"}},"
+	         "{\"forbid\":{\"kind\":\"mock-teamlink.x\"}}]}"),
 	};
 	char obs[2048];
 
