@@ -139,7 +139,9 @@ START_TEST(test_wait_registered_without_a_200_fails_the_precondition)
 	ck_assert_str_eq(f.s.pverdict, V_FAIL);
 	ck_assert_str_eq(f.s.pstep, "1 wait registered");
 	ck_assert_ptr_nonnull(strstr(f.s.preason, "no registered within"));
-	ck_assert_str_eq(scen_verdict(&f.s, json_array()), V_FAIL);
+	json_t *no_checks = json_array();
+	ck_assert_str_eq(scen_verdict(&f.s, no_checks), V_FAIL);
+	json_decref(no_checks);
 	fixture_free(&f);
 }
 END_TEST
