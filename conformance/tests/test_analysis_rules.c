@@ -375,9 +375,9 @@ START_TEST(test_compile_errors_name_each_operator_and_its_path)
 	        {"{\"expect\":{\"a\":{\"contains\":null}}}",
 	         "rule.expect.a.contains: takes a "
 	         "string"},
-	        {"{\"expect\":{\"a\":{\"cidr\":\"10.0.0.0/40\"}}}",
+	        {"{\"expect\":{\"a\":{\"cidr\":\"192.0.2.0/40\"}}}",
 	         "rule.expect.a.cidr: "
-	         "\"10.0.0.0/40\" is not an "
+	         "\"192.0.2.0/40\" is not an "
 	         "address or CIDR prefix"},
 	        {"{\"expect\":{\"a\":{\"cidr\":[]}}}", "takes a string or a non-empty list"},
 	        {"{\"expect\":{\"a\":{\"host\":[1]}}}", "rule.expect.a.host: takes strings"},

@@ -1,5 +1,5 @@
 /* status.h - the endpoint's status lines: JSON Lines on stdout and, with --events, the same
- * lines in a journal file (contracts §B, §C). */
+ * lines in a journal file (docs/timeline.md, "Events from journals"). */
 #ifndef EP_STATUS_H
 #define EP_STATUS_H
 

@@ -20,7 +20,7 @@
 
 #define CONFORM_WUR __attribute__((warn_unused_result))
 
-/* ---- scenario files (contracts §E) ---------------------------------------------------- */
+/* ---- scenario files (docs/scenarios.md) ---------------------------------------------- */
 
 struct conform_scenario; /* opaque: one loaded and validated scenario file */
 
@@ -99,7 +99,7 @@ struct conform_check_info {
 size_t conform_scenario_check_count(const struct conform_scenario *s);
 const struct conform_check_info *conform_scenario_check(const struct conform_scenario *s, size_t i);
 
-/* ---- timeline (contracts §F, docs/timeline.md) ---------------------------------------- */
+/* ---- timeline (docs/timeline.md) ------------------------------------------------------ */
 
 struct conform_timeline; /* opaque */
 
