@@ -126,7 +126,6 @@ bool hosts_match(const struct conform_timeline *t, const char *pattern, const ch
 /* Address helpers (rules.c). */
 /* Extracts the address part of "ip", "ip:port", "[v6]:port" into out; false if not an IP. */
 bool addr_part(const char *value, char *out, size_t outlen);
-bool cidr_match(const char *cidr, const char *value);
 
 /* Rules (rules.c, rule_match.c; compiled form in rule_int.h). A scenario compiles each
  * check's rule once at load time; judging never reads the rule's JSON again. */

@@ -100,13 +100,6 @@ static bool cidr_has(const struct cidr *c, const char *value)
 	return true;
 }
 
-bool cidr_match(const char *cidr, const char *value)
-{
-	struct cidr c;
-
-	return parse_cidr(cidr, &c) && cidr_has(&c, value);
-}
-
 /* ---- values ------------------------------------------------------------------------------ */
 
 static bool num_of(const json_t *v, double *out)
