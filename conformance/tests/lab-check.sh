@@ -123,6 +123,7 @@ if wait_lab "$p"; then
     sleep 0.2
   done
   ls /run/netns | grep -q "^$p-" && bad "SIGKILL: gc left namespaces of $p"
+  ls /run/onsight-lab 2>/dev/null | grep -q "^$p\." && bad "SIGKILL: gc left /run/onsight-lab/$p.*"
   # Its scratch folder (mock-sip control sockets) goes once it is a minute old: age it.
   if [ -d "/tmp/onsight-conform.$p" ]; then
     touch -d '2 minutes ago' "/tmp/onsight-conform.$p"
@@ -132,6 +133,17 @@ if wait_lab "$p"; then
 else
   bad "SIGKILL: lab $p never came up"; kill -KILL -- -$pid; "$bin" gc >/dev/null
 fi
+# A state file write cut short by a kill (between lab_save's write and its rename) leaves
+# PREFIX.json.PID.tmp: gc removes it once PID is gone, and only then.
+sh -c 'exit 0' & dead=$!; wait $dead
+mkdir -p /run/onsight-lab
+echo '{"owner"' >"/run/onsight-lab/ocgctest.json.$dead.tmp"
+echo '{"owner"' >"/run/onsight-lab/ocgctest.json.$$.tmp"
+"$bin" gc >"$work/gc.log" 2>&1 || bad "gc failed: $(cat "$work/gc.log")"
+[ -e "/run/onsight-lab/ocgctest.json.$dead.tmp" ] && bad "gc left an orphaned state .tmp (writer $dead is gone)"
+[ -e "/run/onsight-lab/ocgctest.json.$$.tmp" ] || bad "gc removed the .tmp of a live writer ($$)"
+grep -q "ocgctest.json.$dead.tmp" "$work/gc.log" || bad "gc did not report the .tmp it removed"
+rm -f "/run/onsight-lab/ocgctest.json.$$.tmp"
 note "interruption done"
 
 # 3. S1 against the reference endpoint

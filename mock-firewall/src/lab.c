@@ -60,9 +60,11 @@ static int prefix_ok(const char *p)
 
 int lab_save(struct fwlab *l)
 {
-	char tmp[sizeof(l->state) + 8];
+	char tmp[sizeof(l->state) + 32];
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", l->state);
+	/* The writer's pid in the name: a writer killed between the write and the rename leaves a
+	 * file gc can tell is orphaned (fwlab_gc, gc_tmp_files). */
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", l->state, (long)getpid());
 	if (json_dump_file(l->st, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) != 0)
 		return EIO;
 	/* rename: a reader (gc) sees the old or the new document, never half of one. */
@@ -1192,6 +1194,38 @@ int fwlab_attach(struct fwlab **lp, const char *prefix, char *err, size_t errlen
 	return 0;
 }
 
+/* Removes "PREFIX.json.PID.tmp" files whose writer is gone (killed between lab_save's write and
+ * its rename). A name of another shape is left to a person. */
+static size_t gc_tmp_files(char *report, size_t len, size_t off)
+{
+	DIR *d = opendir(FWLAB_STATE_DIR);
+	struct dirent *e;
+
+	if (!d)
+		return off;
+	while ((e = readdir(d))) {
+		const char *dot = strstr(e->d_name, ".json.");
+		char path[1024], *end = NULL;
+		long pid;
+
+		if (!dot)
+			continue;
+		errno = 0;
+		pid = strtol(dot + 6, &end, 10);
+		if (errno || pid <= 0 || !end || strcmp(end, ".tmp") != 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", FWLAB_STATE_DIR, e->d_name);
+		if (unlink(path) == 0 && report && off < len)
+			off += (size_t)snprintf(report + off, len - off,
+			                        "removed %s (its writer, pid %ld, is gone)\n", path,
+			                        pid);
+	}
+	closedir(d);
+	return off;
+}
+
 int fwlab_gc(char *report, size_t len)
 {
 	char names[64][FWLAB_PREFIX_MAX + 1];
@@ -1228,6 +1262,7 @@ int fwlab_gc(char *report, size_t len)
 		rc = rc ? rc : r;
 		json_decref(st);
 	}
+	gc_tmp_files(report, len, off);
 	return rc;
 }
 
